@@ -1,0 +1,512 @@
+/*
+ * skr: secure key release decisions.
+ *
+ * Public API. Conventions that hold for every function below:
+ *   - The library never prints and keeps no global mutable state.
+ *   - Every fallible function returns an skr_status; SKR_OK is 0.
+ *   - Diagnostics go to a caller-owned skr_diags list (may be NULL when the
+ *     caller does not want them). The list owns its message strings.
+ *   - Objects returned through an out-parameter are owned by the caller and
+ *     released with the matching *_free function, which accepts NULL.
+ *   - A loaded skr_program and a built skr_claims index are read-only after
+ *     construction, so any number of threads may evaluate with them at once.
+ *   - skr_evaluate allocates nothing and takes no locks.
+ */
+#ifndef SKR_H
+#define SKR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SKR_VERSION_MAJOR 0
+#define SKR_VERSION_MINOR 1
+#define SKR_VERSION_PATCH 0
+#define SKR_VERSION_STRING "0.1.0"
+
+/* Version of the compiled program format (.skrb). A program whose header
+ * names another version is rejected by skr_program_load. */
+#define SKR_BYTECODE_VERSION 1
+
+/* Version strings of the linked library, for callers that load it
+ * dynamically and want to check it against the header they built with. */
+const char *skr_version(void);
+uint32_t skr_bytecode_version(void);
+
+typedef enum skr_status {
+	SKR_OK = 0,
+	SKR_E_USAGE,    /* invalid argument from the caller (NULL pointer, bad option) */
+	SKR_E_POLICY,   /* policy text invalid; the diagnostics say where and why */
+	SKR_E_PROGRAM,  /* compiled program invalid: checksum, version or verifier */
+	SKR_E_CLAIMS,   /* claims JSON invalid or over a limit */
+	SKR_E_TOKEN,    /* attestation token rejected */
+	SKR_E_TRUST,    /* trust store invalid */
+	SKR_E_NOMEM,    /* an allocation failed */
+	SKR_E_INTERNAL  /* a broken invariant; a bug in skr */
+} skr_status;
+
+/* Stable lower-case name of a status ("ok", "invalid_policy", ...). */
+const char *skr_status_name(skr_status status);
+
+/* ------------------------------------------------------------------------
+ * Limits
+ *
+ * Every reader of outside bytes enforces these. Exceeding one is an error
+ * that names the limit and its value. skr_limits_init sets the defaults.
+ */
+typedef struct skr_limits {
+	size_t policy_bytes;      /* policy text size, default 1 MiB */
+	uint32_t depth;           /* condition nesting depth, default 32 */
+	uint32_t authorities;     /* authority entries per policy, default 4096 */
+	uint32_t conditions;      /* claim conditions per policy, default 65536 */
+	size_t token_bytes;       /* compact token size, also the claims JSON size, default 64 KiB */
+	uint32_t claims_depth;    /* nesting of claims JSON, default 32 */
+	uint32_t claims_members;  /* object members in all of a claims JSON, default 8192 */
+} skr_limits;
+
+#define SKR_DEFAULT_POLICY_BYTES (1u << 20)
+#define SKR_DEFAULT_DEPTH 32u
+#define SKR_DEFAULT_AUTHORITIES 4096u
+#define SKR_DEFAULT_CONDITIONS 65536u
+#define SKR_DEFAULT_TOKEN_BYTES (64u << 10)
+#define SKR_DEFAULT_CLAIMS_DEPTH 32u
+#define SKR_DEFAULT_CLAIMS_MEMBERS 8192u
+
+void skr_limits_init(skr_limits *limits);
+
+/* ------------------------------------------------------------------------
+ * Diagnostics
+ *
+ * A diagnostic points at a byte span of the input it is about (policy text,
+ * claims JSON, program bytes). line and column are 1-based and count
+ * characters (UTF-8 code points); both are 0 when the input has no lines
+ * (a compiled program), and the message then names the byte offset.
+ */
+typedef enum skr_severity {
+	SKR_SEV_ERROR = 0,
+	SKR_SEV_WARNING = 1,
+	SKR_SEV_NOTE = 2
+} skr_severity;
+
+typedef struct skr_diag {
+	skr_severity severity;
+	const char *code;    /* stable identifier such as "json-trailing-comma", static storage */
+	size_t offset;       /* first byte of the span */
+	size_t length;       /* bytes in the span; 0 points between two bytes */
+	uint32_t line;
+	uint32_t column;
+	char *message;       /* owned by the list; one sentence, no position, no newline */
+} skr_diag;
+
+typedef struct skr_diags {
+	skr_diag *items;
+	size_t count;
+	size_t capacity;
+	size_t errors;       /* items with SKR_SEV_ERROR */
+	size_t warnings;     /* items with SKR_SEV_WARNING */
+	int truncated;       /* set when an allocation failed and a diagnostic was lost */
+} skr_diags;
+
+void skr_diags_init(skr_diags *diags);
+void skr_diags_free(skr_diags *diags);
+
+/* Renders one diagnostic as
+ *     NAME:LINE:COL: error: MESSAGE
+ *      LINE OF SOURCE
+ *          ^~~~
+ * into buf (always NUL-terminated when cap > 0). NAME is the input's name
+ * as the user knows it; src is the input the diagnostic points into (NULL
+ * to render the first line only). Returns the length the full rendering
+ * needs, as snprintf does, so a caller can retry with a larger buffer. */
+size_t skr_diag_render(const skr_diag *diag, const char *name,
+                       const char *src, size_t src_len, char *buf, size_t cap);
+
+/* ------------------------------------------------------------------------
+ * Buffers returned by the library; free with skr_buffer_free.
+ */
+typedef struct skr_buffer {
+	uint8_t *data;
+	size_t len;
+} skr_buffer;
+
+void skr_buffer_free(skr_buffer *buffer);
+
+/* ------------------------------------------------------------------------
+ * Compiling policies
+ */
+typedef enum skr_syntax {
+	SKR_SYNTAX_AUTO = 0,  /* '{' as the first non-blank character means JSON, else DSL */
+	SKR_SYNTAX_JSON = 1,
+	SKR_SYNTAX_DSL = 2
+} skr_syntax;
+
+/* Compiles policy text into a program image (the bytes of a .skrb file).
+ * limits may be NULL for the defaults. Errors and warnings (a legacy
+ * version, for instance) are appended to diags. On SKR_OK, out holds the
+ * image; on any other status out is left empty. The output depends only on
+ * the policy's meaning and the format version, never on the machine. */
+skr_status skr_compile(const char *src, size_t len, skr_syntax syntax,
+                       const skr_limits *limits, skr_diags *diags,
+                       skr_buffer *out);
+
+/* ------------------------------------------------------------------------
+ * Programs
+ */
+typedef struct skr_program skr_program;
+
+/* Checks and loads a program image: the magic, the format version, the
+ * length, the checksum, and then every opcode, operand, constant, claim
+ * name and jump target (the verifier). The bytes are copied, so the caller
+ * may free them after the call. On failure *out is NULL and diags holds an
+ * error naming the byte offset. */
+skr_status skr_program_load(const void *bytes, size_t len, skr_diags *diags,
+                            skr_program **out);
+void skr_program_free(skr_program *program);
+
+/* Number of authority entries, and the authority text of entry i as
+ * written in the policy (without a trailing '/' normalisation). */
+uint32_t skr_program_entries(const skr_program *program);
+int skr_program_entry_authority(const skr_program *program, uint32_t entry,
+                                const char **text, size_t *len);
+
+/* Human-readable listing of the bytecode with claim names and constants. */
+skr_status skr_program_disasm(const skr_program *program, skr_buffer *text);
+
+/* ------------------------------------------------------------------------
+ * Claims
+ *
+ * A claims index is built from a JSON object (the payload of a verified
+ * token, or a claims file). Parsing is strict RFC 8259: duplicate member
+ * names anywhere, invalid UTF-8, unpaired surrogate escapes, a member name
+ * holding U+0000, an integer outside int64 or a number that overflows a
+ * double are errors, and so is exceeding the claims limits.
+ */
+typedef struct skr_claims skr_claims;
+
+skr_status skr_claims_parse(const char *json, size_t len,
+                            const skr_limits *limits, skr_diags *diags,
+                            skr_claims **out);
+void skr_claims_free(skr_claims *claims);
+
+/* The top-level "iss" member when it is a string: returns 1 and sets text
+ * and len; returns 0 otherwise. */
+int skr_claims_issuer(const skr_claims *claims, const char **text, size_t *len);
+
+/* JSON value types as the evaluator sees them. */
+typedef enum skr_type {
+	SKR_TYPE_NULL = 0,
+	SKR_TYPE_FALSE,
+	SKR_TYPE_TRUE,
+	SKR_TYPE_INT,     /* a number without fraction or exponent, within int64 */
+	SKR_TYPE_DOUBLE,  /* a number with a fraction or an exponent */
+	SKR_TYPE_STRING,
+	SKR_TYPE_ARRAY,
+	SKR_TYPE_OBJECT
+} skr_type;
+
+/* A read-only view of one JSON value. str/len are set for strings (bytes
+ * after escapes are decoded; may hold NUL bytes and is not NUL-terminated). */
+typedef struct skr_value_view {
+	skr_type type;
+	const char *str;
+	size_t len;
+	int64_t i;
+	double d;
+} skr_value_view;
+
+/* Looks a dotted claim path up the way a policy does: returns 1 and fills
+ * value when the path resolves, 0 when it is missing. */
+int skr_claims_lookup(const skr_claims *claims, const char *path, size_t len,
+                      skr_value_view *value);
+
+/* ------------------------------------------------------------------------
+ * Evaluating
+ */
+typedef enum skr_decision {
+	SKR_RELEASE = 0,
+	SKR_DENY = 1
+} skr_decision;
+
+/* Operators of claim conditions, in the order of the JSON grammar. */
+typedef enum skr_operator {
+	SKR_OP_EQUALS = 0,
+	SKR_OP_NOT_EQUALS,
+	SKR_OP_LESS,
+	SKR_OP_LESS_OR_EQUALS,
+	SKR_OP_GREATER,
+	SKR_OP_GREATER_OR_EQUALS,
+	SKR_OP_EXISTS
+} skr_operator;
+
+/* JSON member name of an operator ("equals", "lessOrEquals", ...). */
+const char *skr_operator_name(skr_operator op);
+
+typedef struct skr_result {
+	skr_decision decision;
+	int32_t entry;        /* authority entry that released, -1 on a denial */
+	const char *reason;   /* stable reason code, static storage: "released",
+	                         "conditions_not_met", "no_matching_authority" */
+} skr_result;
+
+typedef enum skr_trace_kind {
+	SKR_TRACE_ENTRY = 0,    /* an authority entry whose authority matched the issuer */
+	SKR_TRACE_SKIPPED,      /* an authority entry whose authority did not match */
+	SKR_TRACE_CONDITION     /* one claim condition that was evaluated */
+} skr_trace_kind;
+
+/* One step of an evaluation. Pointers refer into the program and the
+ * claims index and stay valid while both live. */
+typedef struct skr_trace_event {
+	skr_trace_kind kind;
+	uint32_t entry;
+	const char *path;         /* claim path (CONDITION) or authority (ENTRY, SKIPPED) */
+	size_t path_len;
+	skr_operator op;
+	skr_value_view expected;  /* the policy's value; for exists, TRUE or FALSE */
+	int found;                /* the claim path resolved */
+	skr_value_view value;     /* the claim's value when found */
+	int held;                 /* the condition held */
+} skr_trace_event;
+
+/* Caller-owned trace buffer. Events past capacity are counted in dropped. */
+typedef struct skr_trace {
+	skr_trace_event *events;
+	size_t capacity;
+	size_t count;
+	size_t dropped;
+} skr_trace;
+
+/* Decides a release: the policy releases when any authority entry whose
+ * authority matches issuer has its condition hold. issuer is compared after
+ * one trailing '/' is stripped from both sides, with the scheme and host of
+ * a URL compared case-insensitively and everything else exactly. trace may
+ * be NULL; tracing costs nothing when it is. Allocates nothing. Returns
+ * SKR_E_USAGE on NULL arguments and SKR_OK otherwise. */
+skr_status skr_evaluate(const skr_program *program, const skr_claims *claims,
+                        const char *issuer, size_t issuer_len,
+                        skr_trace *trace, skr_result *result);
+
+/* --- tokens and trust --- */
+
+/* ------------------------------------------------------------------------
+ * Trust store
+ *
+ * A trust store pins the signing keys of the attestation authorities whose
+ * tokens skr accepts. Its JSON is an object that maps each authority to a
+ * JWKS: {"https://x.attest.azure.net": {"keys": [JWK, ...]}}. A JWK gives an
+ * RSA key as "n"/"e" or as "x5c"[0] (a standard base64 DER certificate;
+ * only its public key is used, and its dates and chain are not checked).
+ *
+ * Loading is strict: invalid JSON, a duplicate member anywhere, a value of
+ * the wrong shape, two authorities that match the same issuer, and two keys
+ * with the same "kid" under one authority make the store invalid. A single
+ * key that cannot serve is skipped instead, with a warning that names the
+ * authority and the kid: RSA under min_rsa_bits or over 4096 bits, an even
+ * or unit exponent, an even modulus, "use" other than "sig", "key_ops"
+ * without "verify", an "alg" other than RS256/RS384/RS512, a "kty" other
+ * than RSA, an unparseable certificate, or "n"/"e" that disagree with the
+ * certificate. The rest of the store stays usable, and a token whose kid
+ * names a skipped key is rejected with the reason "key_skipped".
+ *
+ * A loaded store is read-only, so any number of threads may verify tokens
+ * with it at once.
+ */
+typedef struct skr_trust skr_trust;
+
+#define SKR_DEFAULT_MIN_RSA_BITS 2048u
+
+typedef struct skr_trust_options {
+	uint32_t min_rsa_bits;  /* smallest RSA modulus kept, default 2048 */
+} skr_trust_options;
+
+void skr_trust_options_init(skr_trust_options *options);
+
+/* Loads a trust store from JSON text. options may be NULL for the
+ * defaults. Returns SKR_OK with *out set (warnings for skipped keys may be
+ * in diags), SKR_E_TRUST with *out NULL and an error in diags when the
+ * store is invalid, SKR_E_NOMEM, or SKR_E_USAGE for NULL arguments. */
+skr_status skr_trust_load(const char *json, size_t len, const skr_trust_options *options,
+                          skr_diags *diags, skr_trust **out);
+void skr_trust_free(skr_trust *trust);
+
+/* Counts of a loaded store: authorities, keys in all, and keys kept. */
+typedef struct skr_trust_summary {
+	uint32_t authorities;
+	uint32_t keys;
+	uint32_t usable_keys;
+} skr_trust_summary;
+
+void skr_trust_summarize(const skr_trust *trust, skr_trust_summary *summary);
+
+/* ------------------------------------------------------------------------
+ * Tokens
+ *
+ * skr verifies compact JWS tokens (RFC 7515) signed with RSASSA-PKCS1-v1_5.
+ * The header is parsed strictly and must name an allowed "alg"; "none",
+ * HMAC algorithms, unknown algorithms and any "crit" member are rejected.
+ * The header members "jku", "x5u", "jwk" and "x5c" are ignored: keys come
+ * from the trust store only, never from the token.
+ */
+
+/* Signature algorithms; the values are bits of an allow-list. */
+typedef enum skr_alg {
+	SKR_ALG_RS256 = 1u << 0,
+	SKR_ALG_RS384 = 1u << 1,
+	SKR_ALG_RS512 = 1u << 2
+} skr_alg;
+
+#define SKR_ALGS_DEFAULT ((uint32_t)SKR_ALG_RS256)
+#define SKR_ALGS_ALL ((uint32_t)(SKR_ALG_RS256 | SKR_ALG_RS384 | SKR_ALG_RS512))
+
+/* JOSE name of an algorithm ("RS256"), or "?" for a value that is not one. */
+const char *skr_alg_name(skr_alg alg);
+
+/* Parses a JOSE algorithm name. Returns 1 and sets *alg when skr
+ * implements it, 0 otherwise (the name is compared exactly). */
+int skr_alg_parse(const char *name, size_t len, skr_alg *alg);
+
+typedef struct skr_verify_options {
+	int64_t now;        /* seconds since the Unix epoch */
+	int64_t leeway;     /* seconds of clock skew allowed on exp and nbf, >= 0 */
+	uint32_t algs;      /* allowed algorithms, skr_alg bits */
+	skr_limits limits;  /* token size and claims limits */
+} skr_verify_options;
+
+/* Sets the defaults: leeway 0, RS256 only, default limits, and now. The
+ * library never reads the clock; the caller passes the time. */
+void skr_verify_options_init(skr_verify_options *options, int64_t now);
+
+/* The checks of a verification, in the order they run. A token rejected
+ * at check c passed every check before c. */
+typedef enum skr_token_check {
+	SKR_CHECK_FORM = 0,     /* size limit, three parts, canonical base64url */
+	SKR_CHECK_HEADER,       /* header JSON, "alg" allowed, no "crit" */
+	SKR_CHECK_CLAIMS,       /* payload JSON within the claims limits */
+	SKR_CHECK_ISSUER,       /* "iss" names an authority of the trust store */
+	SKR_CHECK_KEY,          /* "kid" selects a usable key of that authority */
+	SKR_CHECK_SIGNATURE,    /* the signature verifies with that key */
+	SKR_CHECK_LIFETIME,     /* nbf - leeway <= now < exp + leeway */
+	SKR_CHECK_COUNT
+} skr_token_check;
+
+/* Short lower-case description of a check ("signature"), static storage. */
+const char *skr_token_check_name(skr_token_check check);
+
+/* What a verification found. Initialise with skr_token_init and release
+ * with skr_token_clear; both accept a token in any state they left. */
+typedef struct skr_token {
+	const char *reason;        /* "token_valid", or the stable code of the
+	                              rejection ("signature_invalid", ...);
+	                              static storage */
+	skr_token_check failed;    /* the check that rejected, SKR_CHECK_COUNT
+	                              when the token verified */
+	skr_claims *claims;        /* verified claims, owned; NULL unless verified */
+	char *issuer;              /* the token's "iss", owned and NUL-terminated
+	                              (issuer_len counts the bytes); NULL when
+	                              the token was rejected before it was read */
+	size_t issuer_len;
+	const char *authority;     /* the trust store's spelling of the matched
+	                              authority; points into the trust store */
+	size_t authority_len;
+	const char *kid;           /* kid of the key that verified, or of the
+	                              key a "kid" header named; points into the
+	                              trust store; NULL when there is none */
+	size_t kid_len;
+	uint32_t alg;              /* the header's algorithm (skr_alg), 0 when unknown */
+} skr_token;
+
+void skr_token_init(skr_token *token);
+void skr_token_clear(skr_token *token);
+
+/* Verifies a compact JWS against the trust store and fills out (which must
+ * have been initialised; earlier contents are cleared). Returns:
+ *   SKR_OK        the token verified; out->claims holds its claims
+ *   SKR_E_TOKEN   the token was rejected; out->reason and out->failed say
+ *                 why, and diags holds an error whose code is the reason
+ *   SKR_E_NOMEM, SKR_E_USAGE (NULL arguments or a negative leeway)
+ * The reason and the diagnostics are for the operator. A service answers
+ * the workload with the decision alone, so it never learns which check
+ * failed. */
+skr_status skr_token_verify(const skr_trust *trust, const char *token, size_t len,
+                            const skr_verify_options *options, skr_diags *diags,
+                            skr_token *out);
+
+/* ------------------------------------------------------------------------
+ * Releases
+ */
+
+/* Verifies a token and, when it verifies, evaluates the program on its
+ * claims with the verified "iss" as the issuer. verified may be NULL; when
+ * given (initialised), it receives what the verification found, which the
+ * caller clears. trace may be NULL. Returns:
+ *   SKR_OK        result holds the decision (release or deny)
+ *   SKR_E_TOKEN   the token was rejected: result->decision is SKR_DENY,
+ *                 result->entry -1 and result->reason the token's reason
+ *   SKR_E_NOMEM, SKR_E_USAGE */
+skr_status skr_release(const skr_trust *trust, const skr_program *program,
+                       const char *token, size_t len, const skr_verify_options *options,
+                       skr_trace *trace, skr_diags *diags, skr_token *verified,
+                       skr_result *result);
+
+/* Writes one audit record as a JSON object followed by '\n' into buf
+ * (always NUL-terminated when cap > 0):
+ *   {"time":T,"issuer":S|null,"kid":S|null,"token_sha256":HEX,
+ *    "program":HEX|null,"decision":"release"|"deny"|"token_rejected",
+ *    "reason":CODE}
+ * time is the verification time in seconds since the epoch. verified is
+ * the token after skr_release or skr_token_verify; result is NULL when the
+ * token was rejected. program_hash is a hexadecimal digest the caller
+ * chooses (of the policy text, say); when it is NULL and program is given,
+ * the record holds the SHA-256 of the program image. The token itself is
+ * never copied into the record. Returns the length of the full record, as
+ * snprintf does, so a caller can retry with a larger buffer. */
+size_t skr_audit_record(int64_t time, const char *token, size_t token_len,
+                        const skr_token *verified, const skr_result *result,
+                        const skr_program *program, const char *program_hash,
+                        char *buf, size_t cap);
+
+/* ------------------------------------------------------------------------
+ * Minting test tokens
+ *
+ * Test tooling: signs claims with a private RSA key so that tests and demos
+ * can produce tokens that a trust store holding the public key accepts.
+ */
+typedef struct skr_signing_key skr_signing_key;
+
+/* Loads an RSA private key from a JWK (with "n", "e", "d", "p", "q", "dp",
+ * "dq" and "qi") or a PEM block ("RSA PRIVATE KEY", PKCS#1, or "PRIVATE
+ * KEY", PKCS#8). The key is checked by signing and verifying a test
+ * message. Returns SKR_OK with *out set, or SKR_E_USAGE with an error in
+ * diags when the text is not such a key. */
+skr_status skr_signing_key_load(const char *text, size_t len, skr_diags *diags,
+                                skr_signing_key **out);
+void skr_signing_key_free(skr_signing_key *key);
+
+/* Size of the key's modulus in bits. */
+uint32_t skr_signing_key_bits(const skr_signing_key *key);
+
+/* Writes the public half as a JWK object {"kty":"RSA","kid":...,"use":
+ * "sig","alg":...,"n":...,"e":...} into out. kid may be NULL for none. */
+skr_status skr_signing_key_public_jwk(const skr_signing_key *key, const char *kid,
+                                      skr_alg alg, skr_buffer *out);
+
+/* Writes the RFC 7638 thumbprint of the public key (base64url of the
+ * SHA-256 of its canonical JWK, 43 characters) and a NUL into out. */
+void skr_signing_key_thumbprint(const skr_signing_key *key, char out[44]);
+
+/* Signs payload (the claims JSON, used byte for byte) into a compact JWS
+ * with the header {"alg":ALG,"typ":"JWT","kid":KID}; kid may be NULL to
+ * leave it out. out receives the token text (not NUL-terminated). */
+skr_status skr_token_mint(const skr_signing_key *key, skr_alg alg, const char *kid,
+                          const char *payload, size_t payload_len, skr_buffer *out);
+
+/* --- end of tokens and trust --- */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

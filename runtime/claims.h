@@ -1,0 +1,71 @@
+/*
+ * Claims index: every value of a claims JSON object that a dotted path can
+ * reach, keyed by the XXH3-64 id of its full path. The interpreter looks
+ * claims up by the id the compiler stored and confirms the full path, so a
+ * hash collision can never answer for another claim.
+ *
+ * Only members whose names hold no '.' are indexed, along with the values
+ * below them: a dotted path never reaches a member whose own name contains
+ * a '.', so {"a.b": 1} leaves "a.b" missing and {"a": {"b": 1}} answers it.
+ * Arrays are indexed as values but their elements are not (no indexing).
+ */
+#ifndef SKR_CLAIMS_H
+#define SKR_CLAIMS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "skr.h"
+#include "util.h"
+
+/* Numeric view of a value: numbers, and strings that are JSON numbers
+ * within int64 / double range ("10", "1e2"; not "+1", " 1", "0x10"). */
+enum { SKR_NUM_NONE = 0, SKR_NUM_INT = 1, SKR_NUM_DOUBLE = 2 };
+/* Boolean view: booleans, and the exact strings "true" and "false". */
+enum { SKR_BOOL_NONE = 0, SKR_BOOL_FALSE = 1, SKR_BOOL_TRUE = 2 };
+
+typedef struct skr_claim_value {
+	uint8_t type;        /* skr_type */
+	uint8_t num;         /* SKR_NUM_* */
+	uint8_t boolean;     /* SKR_BOOL_* */
+	uint32_t len;        /* string length in bytes */
+	const char *str;     /* decoded string bytes (type STRING), else NULL */
+	union {
+		int64_t i;   /* num == SKR_NUM_INT */
+		double d;    /* num == SKR_NUM_DOUBLE */
+	} n;
+} skr_claim_value;
+
+typedef struct skr_claim_node {
+	uint64_t id;         /* skr_claim_id(path, path_len) */
+	const char *path;    /* full dotted path from the root */
+	uint32_t path_len;
+	skr_claim_value value;
+} skr_claim_node;
+
+struct skr_claims {
+	skr_claim_node *nodes;
+	uint32_t count;
+	uint32_t *slots;     /* open addressing: node index + 1, 0 when empty */
+	uint32_t mask;       /* slot count - 1; the slot count is a power of two > count */
+	const skr_claim_node *iss;  /* top-level "iss" when it is a string */
+	skr_arena arena;     /* owns nodes, slots and every string */
+};
+
+/* Finds the value at a path given its id. Returns NULL when missing. */
+static inline const skr_claim_value *
+skr_claims_find(const skr_claims *claims, uint64_t id, const char *path, uint32_t len)
+{
+	uint32_t i = (uint32_t)id & claims->mask;
+	for (;;) {
+		uint32_t slot = claims->slots[i];
+		if (slot == 0)
+			return NULL;
+		const skr_claim_node *node = &claims->nodes[slot - 1];
+		if (node->id == id && node->path_len == len && memcmp(node->path, path, len) == 0)
+			return &node->value;
+		i = (i + 1) & claims->mask;
+	}
+}
+
+#endif
