@@ -31,10 +31,20 @@ typedef struct bytes {
 	int failed;
 } bytes;
 
+/* Reserves n more bytes and returns where they start. Never returns NULL
+ * for n == 0 unless an earlier allocation failed. */
 static uint8_t *bytes_grow(bytes *b, size_t n)
 {
 	if (b->failed)
 		return NULL;
+	if (n == 0 && !b->data) {
+		b->data = malloc(256);
+		if (!b->data) {
+			b->failed = 1;
+			return NULL;
+		}
+		b->cap = 256;
+	}
 	if (b->cap - b->len < n) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap - b->len < n) {
@@ -146,6 +156,7 @@ typedef struct patch {
 
 typedef struct compiler {
 	const skr_ast_policy *policy;
+	const skr_source *src;
 	skr_diags *diags;
 	skr_status status;
 
@@ -198,10 +209,17 @@ static uint32_t add_string(compiler *c, const char *text, size_t len)
 	return (uint32_t)at;
 }
 
-static uint32_t add_authority(compiler *c, const char *text, size_t len)
+static uint32_t add_authority(compiler *c, const skr_ast_entry *entry)
 {
 	skr_authority_view view;
-	skr_authority_view_init(&view, text, len);
+	skr_authority_view_init(&view, entry->authority, entry->authority_len);
+	if (view.len == 0) {
+		skr_diag_add(c->diags, c->src, SKR_SEV_ERROR, "policy-empty-authority",
+		             entry->authority_span.offset, entry->authority_span.length,
+		             "the authority is empty once its trailing '/' is removed; give the attestation service's URL");
+		fail(c, SKR_E_POLICY);
+		return 0;
+	}
 	char *normalized = skr_arena_alloc(&c->scratch, view.len + 1);
 	if (!normalized) {
 		fail(c, SKR_E_NOMEM);
@@ -514,7 +532,7 @@ static void gen_claim(compiler *c, const skr_ast_node *n, uint32_t target, int j
 	default:
 		if (!numeric_constant(&n->value, &k)) {
 			/* The front ends reject this; reaching it is a front-end bug. */
-			skr_diag_add(c->diags, NULL, SKR_SEV_ERROR, "compiler-internal",
+			skr_diag_add(c->diags, c->src, SKR_SEV_ERROR, "compiler-internal",
 			             n->span.offset, n->span.length,
 			             "ordering operator with a non-numeric value reached the compiler");
 			fail(c, SKR_E_INTERNAL);
@@ -562,7 +580,9 @@ static void gen_node(compiler *c, const skr_ast_node *n, uint32_t target, int ju
 
 static void gen_entry(compiler *c, uint32_t e, const skr_ast_entry *entry)
 {
-	uint32_t authority = add_authority(c, entry->authority, entry->authority_len);
+	uint32_t authority = add_authority(c, entry);
+	if (c->status != SKR_OK)
+		return;
 	uint32_t next = new_label(c);
 	uint8_t *p = emit(c, SKR_OPC_AUTH);
 	if (!p)
@@ -649,10 +669,11 @@ static void compiler_free(compiler *c)
 	skr_arena_free(&c->scratch);
 }
 
-skr_status skr_compile_ast(const skr_ast_policy *policy, skr_diags *diags, skr_buffer *out)
+skr_status skr_compile_ast(const skr_ast_policy *policy, const skr_source *src,
+                           skr_diags *diags, skr_buffer *out)
 {
 	if (policy->entry_count == 0 || policy->entry_count > UINT16_MAX + 1u) {
-		skr_diag_add(diags, NULL, SKR_SEV_ERROR, "policy-limit", 0, 0,
+		skr_diag_add(diags, src, SKR_SEV_ERROR, "policy-limit", 0, 0,
 		             "a program holds 1 to %u authority entries; this policy has %u",
 		             UINT16_MAX + 1u, policy->entry_count);
 		return SKR_E_POLICY;
@@ -660,6 +681,7 @@ skr_status skr_compile_ast(const skr_ast_policy *policy, skr_diags *diags, skr_b
 	compiler c;
 	memset(&c, 0, sizeof c);
 	c.policy = policy;
+	c.src = src;
 	c.diags = diags;
 	c.status = SKR_OK;
 	skr_arena_init(&c.scratch);

@@ -55,8 +55,9 @@ skr_status skr_compile(const char *src, size_t len, skr_syntax syntax,
 	skr_arena_init(&arena);
 	skr_ast_policy *policy = NULL;
 	skr_status status = skr_parse_policy(src ? src : "", len, syntax, limits, &arena, diags, &policy);
+	skr_source source = { src ? src : "", len };
 	if (status == SKR_OK)
-		status = skr_compile_ast(policy, diags, out);
+		status = skr_compile_ast(policy, &source, diags, out);
 	skr_arena_free(&arena);
 	return status;
 }

@@ -98,7 +98,7 @@ static skr_program *compile_and_load(const skr_ast_policy *policy, skr_buffer *i
 {
 	skr_diags diags;
 	skr_diags_init(&diags);
-	cr_assert_eq(skr_compile_ast(policy, &diags, image), SKR_OK);
+	cr_assert_eq(skr_compile_ast(policy, NULL, &diags, image), SKR_OK);
 	skr_program *program = NULL;
 	skr_status status = skr_program_load(image->data, image->len, &diags, &program);
 	cr_assert_eq(status, SKR_OK, "load failed: %s",
@@ -314,8 +314,8 @@ Test(vm, output_is_deterministic)
 	skr_buffer first = { 0 }, second = { 0 };
 	skr_diags diags;
 	skr_diags_init(&diags);
-	cr_assert_eq(skr_compile_ast(p, &diags, &first), SKR_OK);
-	cr_assert_eq(skr_compile_ast(p, &diags, &second), SKR_OK);
+	cr_assert_eq(skr_compile_ast(p, NULL, &diags, &first), SKR_OK);
+	cr_assert_eq(skr_compile_ast(p, NULL, &diags, &second), SKR_OK);
 	cr_assert_eq(first.len, second.len);
 	cr_assert_eq(memcmp(first.data, second.data, first.len), 0);
 	skr_buffer_free(&first);
@@ -371,7 +371,7 @@ static skr_buffer sample_image(void)
 	skr_buffer image = { 0 };
 	skr_diags diags;
 	skr_diags_init(&diags);
-	cr_assert_eq(skr_compile_ast(p, &diags, &image), SKR_OK);
+	cr_assert_eq(skr_compile_ast(p, NULL, &diags, &image), SKR_OK);
 	skr_diags_free(&diags);
 	return image;
 }
@@ -494,4 +494,31 @@ Test(verifier, mismatched_claim_id_is_rejected)
 	skr_wr32(image.data + 12, skr_image_checksum(image.data, image.len));
 	cr_assert_eq(load_status(image.data, image.len), SKR_E_PROGRAM);
 	skr_buffer_free(&image);
+}
+
+Test(vm, authority_with_two_trailing_slashes)
+{
+	const char *authorities[] = { "https://A.example//" };
+	skr_ast_node *roots[] = { group(SKR_NODE_ALL, 1, claim_node("a", SKR_OP_EXISTS, bool_value(1))) };
+	skr_ast_policy *p = policy_of(1, authorities, roots);
+	skr_buffer image = { 0 };
+	skr_program *program = compile_and_load(p, &image);
+	cr_assert_eq(decide(program, "{\"a\":1}", "https://a.example//").decision, SKR_RELEASE);
+	cr_assert_eq(decide(program, "{\"a\":1}", "https://a.example/").decision, SKR_DENY);
+	skr_program_free(program);
+	skr_buffer_free(&image);
+}
+
+Test(vm, authority_of_only_a_slash_is_invalid)
+{
+	const char *authorities[] = { "/" };
+	skr_ast_node *roots[] = { group(SKR_NODE_ALL, 1, claim_node("a", SKR_OP_EXISTS, bool_value(1))) };
+	skr_ast_policy *p = policy_of(1, authorities, roots);
+	skr_buffer image = { 0 };
+	skr_diags diags;
+	skr_diags_init(&diags);
+	cr_assert_eq(skr_compile_ast(p, NULL, &diags, &image), SKR_E_POLICY);
+	cr_assert_eq(diags.errors, 1);
+	cr_assert_str_eq(diags.items[0].code, "policy-empty-authority");
+	skr_diags_free(&diags);
 }

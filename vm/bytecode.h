@@ -236,6 +236,10 @@ typedef struct skr_authority_view {
 } skr_authority_view;
 
 void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len);
+/* Whether text is already in normalised form, apart from the trailing '/'
+ * rule (a normalised authority may still end in '/' when the policy wrote
+ * two). */
+int skr_authority_is_normalized(const char *text, size_t len);
 /* Writes the normalised form of view into out (view->len bytes). */
 void skr_authority_normalize(const skr_authority_view *view, char *out);
 /* Compares a normalised authority with a view. */

@@ -39,11 +39,10 @@ static char to_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len)
+/* Finds the case-insensitive ranges of text, taken as it is. */
+static void find_fold_ranges(skr_authority_view *view, const char *text, size_t len)
 {
 	view->text = text;
-	if (len > 0 && text[len - 1] == '/')
-		len--;
 	view->len = len;
 	view->fold_from = view->fold_to = view->scheme_len = 0;
 
@@ -68,6 +67,26 @@ void skr_authority_view_init(skr_authority_view *view, const char *text, size_t 
 	}
 	view->fold_from = host;
 	view->fold_to = end;
+}
+
+void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len)
+{
+	if (len > 0 && text[len - 1] == '/')
+		len--;
+	find_fold_ranges(view, text, len);
+}
+
+static int folds(const skr_authority_view *view, size_t i);
+
+int skr_authority_is_normalized(const char *text, size_t len)
+{
+	skr_authority_view view;
+	find_fold_ranges(&view, text, len);
+	for (size_t i = 0; i < len; i++) {
+		if (folds(&view, i) && text[i] >= 'A' && text[i] <= 'Z')
+			return 0;
+	}
+	return 1;
 }
 
 static int folds(const skr_authority_view *view, size_t i)

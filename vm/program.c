@@ -145,9 +145,7 @@ static skr_status decode_tables(skr_program *p, skr_diags *diags)
 			return SKR_E_PROGRAM;
 		}
 		/* The stored form must already be normalised. */
-		skr_authority_view view;
-		skr_authority_view_init(&view, a->text, a->len);
-		if (view.len != a->len || !skr_authority_matches(a->text, a->len, &view) || a->len == 0) {
+		if (a->len == 0 || !skr_authority_is_normalized(a->text, a->len)) {
 			PROGRAM_ERROR(diags, (size_t)(r - img), "authority %u is not in normalised form", i);
 			return SKR_E_PROGRAM;
 		}
