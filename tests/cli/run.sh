@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Command-line tests: the decision cases in tests/cases, the golden runs in
+# tests/cli/golden, and, when ../shared is present, the shared decision
+# cases and the program mutation test on real policies.
+# Usage: tests/cli/run.sh PATH/TO/skr
+set -uo pipefail
+
+SKR="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SHARED="${SKR_SHARED:-$ROOT/../shared}"
+cd "$ROOT"
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); printf 'FAIL  %s\n' "$*"; }
+
+exit_code_of() {
+    case "$1" in
+        RELEASE) echo 0 ;; DENY) echo 1 ;; REJECT_POLICY) echo 2 ;; REJECT_TOKEN) echo 3 ;;
+        *) echo "unknown answer $1" >&2; echo 99 ;;
+    esac
+}
+
+# --- decision cases, from text and from a compiled program -----------------
+for dir in tests/cases/*/; do
+    [ -f "$dir/expect" ] || continue
+    answer="$(head -n1 "$dir/expect" | tr -d '\r' | awk '{print $1}')"
+    want="$(exit_code_of "$answer")"
+    issuer_args=()
+    issuer="$(grep -m1 '^issuer=' "$dir/expect" | cut -d= -f2- || true)"
+    [ -n "$issuer" ] && issuer_args=(--issuer "$issuer")
+    policy="$(ls "$dir"/policy.* | head -n1)"
+
+    "$SKR" eval "$policy" --claims "$dir/claims.json" "${issuer_args[@]}" >/dev/null 2>&1
+    got=$?
+    if [ "$got" = "$want" ]; then pass; else fail "$dir: expected $answer (exit $want), eval gave exit $got"; fi
+
+    program="$SCRATCH/case.skrb"
+    rm -f "$program"
+    "$SKR" compile "$policy" -o "$program" >/dev/null 2>&1
+    got=$?
+    if [ "$answer" = REJECT_POLICY ]; then
+        if [ "$got" = 2 ]; then pass; else fail "$dir: compile should exit 2, gave $got"; fi
+        continue
+    fi
+    "$SKR" eval "$program" --claims "$dir/claims.json" "${issuer_args[@]}" >/dev/null 2>&1
+    got=$?
+    if [ "$got" = "$want" ]; then pass; else fail "$dir: expected $answer from the program, gave exit $got"; fi
+done
+
+# --- golden runs: each NAME.args holds one command line (skr is implied),
+# run from the repository root; NAME.out holds the expected stdout and exit
+# code. SKR_UPDATE_GOLDEN=1 rewrites the .out files.
+for args_file in tests/cli/golden/*.args; do
+    [ -f "$args_file" ] || continue
+    expected="${args_file%.args}.out"
+    read -r -a args <"$args_file"
+    actual="$("$SKR" "${args[@]}" 2>/dev/null; echo "exit $?")"
+    if [ "${SKR_UPDATE_GOLDEN:-0}" = 1 ]; then
+        printf '%s\n' "$actual" >"$expected"
+        pass
+    elif [ "$actual" = "$(cat "$expected" 2>/dev/null)" ]; then
+        pass
+    else
+        fail "$args_file: output differs from $expected"
+        diff <(printf '%s\n' "$actual") "$expected" | head -n 20
+    fi
+done
+
+# --- shared cases and real policies -----------------------------------------
+if [ -d "$SHARED/cases" ] && [ -x "$(command -v python3)" ]; then
+    for mode in "" --via-program; do
+        log="$SCRATCH/run-cases.log"
+        python3 "$SHARED/tools/run-cases" $mode "$SKR" "$SHARED/cases" >"$log" 2>&1
+        last="$(tail -n1 "$log")"
+        echo "shared cases ${mode:-from text}: $last"
+        if grep -q '^0 failed\|, 0 failed$' <<<"$last"; then pass; else fail "shared cases ${mode}"; cat "$log"; fi
+    done
+    python3 tests/cli/mutate.py "$SKR" "$SHARED" && pass || fail "program mutation test"
+else
+    echo "skipped: shared decision cases and real-policy mutation test ($SHARED not found)"
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" = 0 ]
