@@ -99,6 +99,15 @@ pub fn build(b: *std.Build) void {
     const test_step = b.step("test", "Run the whole test suite");
     test_step.dependOn(&run_cli.step);
 
+    const quick_mod = b.createModule(.{ .target = target, .optimize = optimize, .link_libc = true });
+    addIncludes(b, quick_mod, generated);
+    quick_mod.addCSourceFiles(.{ .files = &.{"bench/eval_quick.c"}, .flags = &strict_flags });
+    quick_mod.linkLibrary(static_lib);
+    linkSystem(quick_mod);
+    const quick = b.addExecutable(.{ .name = "skr-eval-quick", .root_module = quick_mod });
+    const quick_step = b.step("eval-quick", "Build skr-eval-quick, the evaluate-only timer");
+    quick_step.dependOn(&b.addInstallArtifact(quick, .{}).step);
+
     const demo = b.addSystemCommand(&.{ "bash", "examples/demo.sh" });
     demo.setCwd(b.path("."));
     demo.addArtifactArg(cli);
@@ -148,11 +157,14 @@ fn libraryModule(
     generated: Generated,
     pic: bool,
 ) *std.Build.Module {
+    // Undefined behaviour traps instead of calling a sanitizer runtime, so
+    // the installed libraries link into programs built with any compiler.
     const mod = b.createModule(.{
         .target = target,
         .optimize = optimize,
         .link_libc = true,
         .pic = if (pic) true else null,
+        .sanitize_c = .trap,
     });
     addIncludes(b, mod, generated);
     for (library_dirs) |dir| {

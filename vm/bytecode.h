@@ -233,6 +233,7 @@ typedef struct skr_authority_view {
 	size_t fold_from;  /* bytes [fold_from, fold_to) compare case-insensitively, */
 	size_t fold_to;    /* and so do the scheme bytes [0, scheme_len) */
 	size_t scheme_len;
+	int ranges_known;  /* the three fields above are computed on first need */
 } skr_authority_view;
 
 void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len);
@@ -241,8 +242,10 @@ void skr_authority_view_init(skr_authority_view *view, const char *text, size_t 
  * two). */
 int skr_authority_is_normalized(const char *text, size_t len);
 /* Writes the normalised form of view into out (view->len bytes). */
-void skr_authority_normalize(const skr_authority_view *view, char *out);
-/* Compares a normalised authority with a view. */
-int skr_authority_matches(const char *normalized, size_t len, const skr_authority_view *view);
+void skr_authority_normalize(skr_authority_view *view, char *out);
+/* Compares a normalised authority with a view. The view's fold ranges are
+ * computed only when the bytes differ by case, so the usual issuer, already
+ * in lower case, costs one length check and one memcmp per authority. */
+int skr_authority_matches(const char *normalized, size_t len, skr_authority_view *view);
 
 #endif

@@ -96,6 +96,10 @@ static void put_instruction(text *t, const skr_program *p, uint32_t pc)
 {
 	const uint8_t *ins = p->code + pc;
 	const skr_opcode_info *info = &skr_opcode_table[ins[0]];
+	if (info->format == SKR_FMT_NONE) {
+		putf(t, "  %04x  %s\n", pc, info->name);
+		return;
+	}
 	putf(t, "  %04x  %-14s", pc, info->name);
 	switch (info->format) {
 	case SKR_FMT_EAJ: {

@@ -8,7 +8,7 @@
  */
 
 static void VM_FUNCTION(const skr_program *program, const skr_claims *claims,
-                        const skr_authority_view *issuer, skr_trace *trace,
+                        skr_authority_view *issuer, skr_trace *trace,
                         skr_result *result)
 {
 	const uint8_t *code = program->code;

@@ -2,6 +2,8 @@
  * Tables generated from the opcode list, the image checksum and authority
  * normalisation.
  */
+#include <string.h>
+
 #include "bytecode.h"
 
 #define SKR_X_INFO(name, format, konst, op, sense, test) \
@@ -44,6 +46,7 @@ static void find_fold_ranges(skr_authority_view *view, const char *text, size_t 
 {
 	view->text = text;
 	view->len = len;
+	view->ranges_known = 1;
 	view->fold_from = view->fold_to = view->scheme_len = 0;
 
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://". */
@@ -73,7 +76,15 @@ void skr_authority_view_init(skr_authority_view *view, const char *text, size_t 
 {
 	if (len > 0 && text[len - 1] == '/')
 		len--;
-	find_fold_ranges(view, text, len);
+	view->text = text;
+	view->len = len;
+	view->ranges_known = 0;
+}
+
+static void ensure_fold_ranges(skr_authority_view *view)
+{
+	if (!view->ranges_known)
+		find_fold_ranges(view, view->text, view->len);
 }
 
 static int folds(const skr_authority_view *view, size_t i);
@@ -94,17 +105,29 @@ static int folds(const skr_authority_view *view, size_t i)
 	return i < view->scheme_len || (i >= view->fold_from && i < view->fold_to);
 }
 
-void skr_authority_normalize(const skr_authority_view *view, char *out)
+void skr_authority_normalize(skr_authority_view *view, char *out)
 {
+	ensure_fold_ranges(view);
 	for (size_t i = 0; i < view->len; i++)
 		out[i] = folds(view, i) ? to_lower(view->text[i]) : view->text[i];
 }
 
-int skr_authority_matches(const char *normalized, size_t len, const skr_authority_view *view)
+int skr_authority_matches(const char *normalized, size_t len, skr_authority_view *view)
 {
 	if (len != view->len)
 		return 0;
-	for (size_t i = 0; i < len; i++) {
+	/* Equal bytes match: the stored form is normalised, so equal text has
+	 * nothing left to fold. */
+	if (memcmp(view->text, normalized, len) == 0)
+		return 1;
+	size_t i = 0;
+	while (view->text[i] == normalized[i])
+		i++;
+	/* A difference that is not one of letter case can never match. */
+	if (to_lower(view->text[i]) != normalized[i])
+		return 0;
+	ensure_fold_ranges(view);
+	for (; i < len; i++) {
 		char c = view->text[i];
 		if (folds(view, i))
 			c = to_lower(c);
