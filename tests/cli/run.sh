@@ -52,13 +52,14 @@ for dir in tests/cases/*/; do
 done
 
 # --- golden runs: each NAME.args holds one command line (skr is implied),
-# run from the repository root; NAME.out holds the expected stdout and exit
-# code. SKR_UPDATE_GOLDEN=1 rewrites the .out files.
+# run from the repository root; NAME.out holds the expected output and exit
+# code, with standard error first (stdout is flushed at exit). SKR_UPDATE_GOLDEN=1
+# rewrites the .out files.
 for args_file in tests/cli/golden/*.args; do
     [ -f "$args_file" ] || continue
     expected="${args_file%.args}.out"
     read -r -a args <"$args_file"
-    actual="$("$SKR" "${args[@]}" 2>/dev/null; echo "exit $?")"
+    actual="$("$SKR" "${args[@]}" 2>&1; echo "exit $?")"
     if [ "${SKR_UPDATE_GOLDEN:-0}" = 1 ]; then
         printf '%s\n' "$actual" >"$expected"
         pass
