@@ -80,10 +80,10 @@ pub fn build(b: *std.Build) void {
     test_mod.addCSourceFiles(.{ .files = listSources(b, "tests", null), .flags = &strict_flags });
     test_mod.linkLibrary(static_lib);
     test_mod.linkSystemLibrary("criterion", .{});
+    test_mod.linkSystemLibrary("pthread", .{});
     linkSystem(test_mod);
     const tests = b.addExecutable(.{ .name = "skr-tests", .root_module = test_mod });
     tests.link_gc_sections = false;
-    b.installArtifact(tests);
 
     const run_unit = b.addRunArtifact(tests);
     run_unit.setCwd(b.path("."));

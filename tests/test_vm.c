@@ -522,3 +522,54 @@ Test(vm, authority_of_only_a_slash_is_invalid)
 	cr_assert_str_eq(diags.items[0].code, "policy-empty-authority");
 	skr_diags_free(&diags);
 }
+
+/* ---- threads ------------------------------------------------------------ */
+
+#include <pthread.h>
+
+typedef struct thread_job {
+	const skr_program *program;
+	const skr_claims *release_claims;
+	const skr_claims *deny_claims;
+	int mismatches;
+} thread_job;
+
+static void *decide_many(void *arg)
+{
+	thread_job *job = arg;
+	for (int i = 0; i < 20000; i++) {
+		const skr_claims *claims = (i & 1) ? job->deny_claims : job->release_claims;
+		skr_result result;
+		skr_evaluate(job->program, claims, AUTH, strlen(AUTH), NULL, &result);
+		if (result.decision != ((i & 1) ? SKR_DENY : SKR_RELEASE))
+			job->mismatches++;
+	}
+	return NULL;
+}
+
+Test(vm, threads_share_one_program)
+{
+	skr_ast_node *root = group(SKR_NODE_ALL, 2,
+		claim_node("a.b", SKR_OP_EQUALS, str_value("x")),
+		claim_node("n", SKR_OP_GREATER_OR_EQUALS, int_value(3)));
+	skr_ast_policy *p = policy_of(1, &AUTH, &root);
+	skr_buffer image = { 0 };
+	skr_program *program = compile_and_load(p, &image);
+	skr_claims *release_claims = claims_of("{\"a\":{\"b\":\"x\"},\"n\":3}");
+	skr_claims *deny_claims = claims_of("{\"a\":{\"b\":\"x\"},\"n\":2}");
+	enum { THREADS = 8 };
+	pthread_t threads[THREADS];
+	thread_job jobs[THREADS];
+	for (int t = 0; t < THREADS; t++) {
+		jobs[t] = (thread_job){ program, release_claims, deny_claims, 0 };
+		cr_assert_eq(pthread_create(&threads[t], NULL, decide_many, &jobs[t]), 0);
+	}
+	for (int t = 0; t < THREADS; t++) {
+		pthread_join(threads[t], NULL);
+		cr_expect_eq(jobs[t].mismatches, 0, "thread %d decided wrongly", t);
+	}
+	skr_claims_free(release_claims);
+	skr_claims_free(deny_claims);
+	skr_program_free(program);
+	skr_buffer_free(&image);
+}
