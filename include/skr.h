@@ -304,12 +304,16 @@ skr_status skr_evaluate(const skr_program *program, const skr_claims *claims,
  * the wrong shape, two authorities that match the same issuer, and two keys
  * with the same "kid" under one authority make the store invalid. A single
  * key that cannot serve is skipped instead, with a warning that names the
- * authority and the kid: RSA under min_rsa_bits or over 4096 bits, an even
- * or unit exponent, an even modulus, "use" other than "sig", "key_ops"
- * without "verify", an "alg" other than RS256/RS384/RS512, a "kty" other
- * than RSA, an unparseable certificate, or "n"/"e" that disagree with the
- * certificate. The rest of the store stays usable, and a token whose kid
- * names a skipped key is rejected with the reason "key_skipped".
+ * authority and the kid. These keys are skipped:
+ *   - RSA under min_rsa_bits or over 4096 bits, an even modulus, or a
+ *     modulus with the ROCA fingerprint (CVE-2017-15361);
+ *   - an even public exponent, or 0 or 1;
+ *   - "use" other than "sig", "key_ops" without "verify", or an "alg"
+ *     other than RS256, RS384 and RS512;
+ *   - a "kty" other than RSA, or a "kid" that is not a string;
+ *   - an unparseable certificate, or "n"/"e" that disagree with it.
+ * The rest of the store stays usable, and a token whose kid names a skipped
+ * key is rejected with the reason "key_skipped".
  *
  * A loaded store is read-only, so any number of threads may verify tokens
  * with it at once.
@@ -325,12 +329,29 @@ typedef struct skr_trust_options {
 void skr_trust_options_init(skr_trust_options *options);
 
 /* Loads a trust store from JSON text. options may be NULL for the
- * defaults. Returns SKR_OK with *out set (warnings for skipped keys may be
- * in diags), SKR_E_TRUST with *out NULL and an error in diags when the
- * store is invalid, SKR_E_NOMEM, or SKR_E_USAGE for NULL arguments. */
+ * defaults. Returns:
+ *   SKR_OK       *out is set, and diags may have warnings for skipped keys
+ *   SKR_E_TRUST  the store is invalid: *out is NULL and diags has an error
+ *   SKR_E_NOMEM, or SKR_E_USAGE for NULL arguments */
 skr_status skr_trust_load(const char *json, size_t len, const skr_trust_options *options,
                           skr_diags *diags, skr_trust **out);
 void skr_trust_free(skr_trust *trust);
+
+/* Rewrites a trust store document with the keys of one authority changed,
+ * for tools that maintain stores. store is the JSON text, or NULL (or
+ * empty) for a new store. jwks is a JWKS object {"keys": [...]}.
+ *   merge 0: the authority's JWKS becomes jwks.
+ *   merge 1: each key of jwks replaces the authority's key with the same
+ *            kid (or the same "n" when it has no kid), or is appended.
+ * An existing member that matches authority as an issuer would (one
+ * trailing '/', case of scheme and host) is the one changed, and it keeps
+ * its spelling. The result is loaded with skr_trust_load before it is
+ * returned, so its warnings reach diags and an invalid result is never
+ * returned. Returns SKR_OK with the indented JSON text (ending in '\n')
+ * in out, SKR_E_TRUST with an error in diags, SKR_E_NOMEM or SKR_E_USAGE. */
+skr_status skr_trust_document_update(const char *store, size_t store_len, const char *authority,
+                                     size_t authority_len, const char *jwks, size_t jwks_len,
+                                     int merge, skr_diags *diags, skr_buffer *out);
 
 /* Counts of a loaded store: authorities, keys in all, and keys kept. */
 typedef struct skr_trust_summary {
@@ -409,11 +430,13 @@ typedef struct skr_token {
 	                              the token was rejected before it was read */
 	size_t issuer_len;
 	const char *authority;     /* the trust store's spelling of the matched
-	                              authority; points into the trust store */
+	                              authority, NUL-terminated; points into
+	                              the trust store */
 	size_t authority_len;
 	const char *kid;           /* kid of the key that verified, or of the
-	                              key a "kid" header named; points into the
-	                              trust store; NULL when there is none */
+	                              key a "kid" header named, NUL-terminated;
+	                              points into the trust store; NULL when
+	                              there is none */
 	size_t kid_len;
 	uint32_t alg;              /* the header's algorithm (skr_alg), 0 when unknown */
 } skr_token;
@@ -421,11 +444,11 @@ typedef struct skr_token {
 void skr_token_init(skr_token *token);
 void skr_token_clear(skr_token *token);
 
-/* Verifies a compact JWS against the trust store and fills out (which must
- * have been initialised; earlier contents are cleared). Returns:
- *   SKR_OK        the token verified; out->claims holds its claims
- *   SKR_E_TOKEN   the token was rejected; out->reason and out->failed say
- *                 why, and diags holds an error whose code is the reason
+/* Verifies a compact JWS against the trust store and fills out, which must
+ * have been initialised and whose earlier contents are cleared. Returns:
+ *   SKR_OK        the token verified, and out->claims is its claims index
+ *   SKR_E_TOKEN   the token was rejected: out->reason and out->failed tell
+ *                 why, and diags gets an error whose code is the reason
  *   SKR_E_NOMEM, SKR_E_USAGE (NULL arguments or a negative leeway)
  * The reason and the diagnostics are for the operator. A service answers
  * the workload with the decision alone, so it never learns which check
@@ -459,8 +482,8 @@ skr_status skr_release(const skr_trust *trust, const skr_program *program,
  * time is the verification time in seconds since the epoch. verified is
  * the token after skr_release or skr_token_verify; result is NULL when the
  * token was rejected. program_hash is a hexadecimal digest the caller
- * chooses (of the policy text, say); when it is NULL and program is given,
- * the record holds the SHA-256 of the program image. The token itself is
+ * chooses, of the policy text for example. When it is NULL and program is
+ * given, the record contains the SHA-256 of the program image. The token itself is
  * never copied into the record. Returns the length of the full record, as
  * snprintf does, so a caller can retry with a larger buffer. */
 size_t skr_audit_record(int64_t time, const char *token, size_t token_len,
@@ -504,6 +527,14 @@ skr_status skr_token_mint(const skr_signing_key *key, skr_alg alg, const char *k
                           const char *payload, size_t payload_len, skr_buffer *out);
 
 /* --- end of tokens and trust --- */
+
+/* --- formatting --- */
+
+/* --- end of formatting --- */
+
+/* --- linting --- */
+
+/* --- end of linting --- */
 
 #ifdef __cplusplus
 }

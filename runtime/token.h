@@ -1,0 +1,134 @@
+/*
+ * Internals of token verification: the trust store's layout, the JWS
+ * compact parser and the RSA glue around BearSSL. Nothing here is public;
+ * tests include it to reach the layers one at a time.
+ */
+#ifndef SKR_TOKEN_H
+#define SKR_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bearssl.h>
+
+#include "skr.h"
+#include "util.h"
+
+/* BearSSL's i31 and i62 engines handle moduli up to this size. */
+#define SKR_MAX_RSA_BITS 4096u
+#define SKR_MAX_RSA_BYTES (SKR_MAX_RSA_BITS / 8u)
+/* Largest digest of an implemented algorithm (SHA-512). */
+#define SKR_MAX_HASH_BYTES 64u
+
+/* Maximum length of an outside value (kid, issuer, alg) echoed in a
+ * diagnostic. */
+#define SKR_SHOWN_MAX 64u
+
+/* Copies s into out for a diagnostic. Control bytes become '?', and a
+ * value longer than SKR_SHOWN_MAX bytes is cut and ends in "...". out has
+ * room for SKR_SHOWN_MAX + 4 bytes and is always NUL-terminated. */
+void skr_shown(const char *s, size_t len, char out[SKR_SHOWN_MAX + 4]);
+
+/* ---- RSA glue (rsa_verify.c) ---- */
+
+/* Hashes msg with the hash of alg into out. Returns the digest length, or
+ * 0 when alg is not a single implemented algorithm. */
+size_t skr_hash_for_alg(skr_alg alg, const void *msg, size_t len,
+                        uint8_t out[SKR_MAX_HASH_BYTES]);
+
+/* Compares two byte strings in time that depends only on len. Returns 1
+ * when they are equal. */
+int skr_ct_equal(const void *a, const void *b, size_t len);
+
+/* Verifies an RSASSA-PKCS1-v1_5 signature over msg with the hash of alg.
+ * The signature must be exactly as long as the modulus. BearSSL raises it
+ * to the public exponent, and the result must equal the encoding that this
+ * function builds from its own hash of msg, compared in constant time over
+ * every byte. Returns 1 when the signature is valid, 0 otherwise (a bad
+ * key included). The key's size and exponent are not checked here because
+ * the trust store checks them. */
+int skr_rsa_verify(const br_rsa_public_key *key, skr_alg alg, const void *msg,
+                   size_t msg_len, const uint8_t *sig, size_t sig_len);
+
+/* Signs msg with RSASSA-PKCS1-v1_5 into sig, which must hold
+ * (key->n_bitlen + 7) / 8 bytes. Returns 1 on success, 0 on failure. */
+int skr_rsa_sign(const br_rsa_private_key *key, skr_alg alg, const void *msg,
+                 size_t msg_len, uint8_t *sig);
+
+/* Bit length of a big-endian unsigned integer (leading zeros ignored). */
+uint32_t skr_bignum_bits(const uint8_t *v, size_t len);
+
+/* ---- trust store (trust.c) ---- */
+
+typedef struct skr_trust_key {
+	const char *kid;            /* NULL when the JWK has no "kid" */
+	size_t kid_len;
+	br_rsa_public_key pub;      /* n and e without leading zeros; arena memory */
+	uint32_t bits;
+	uint32_t alg;               /* the JWK's "alg" as an skr_alg, 0 for any */
+	const char *skipped;        /* NULL for a usable key, else why it was skipped */
+} skr_trust_key;
+
+typedef struct skr_trust_authority {
+	const char *name;           /* as written in the store */
+	size_t name_len;
+	const char *normalized;     /* one trailing '/' removed, scheme and host folded */
+	size_t normalized_len;
+	skr_trust_key *keys;
+	uint32_t key_count;
+} skr_trust_authority;
+
+struct skr_trust {
+	skr_trust_authority *authorities;
+	uint32_t authority_count;
+	skr_arena arena;            /* owns every array and string above */
+};
+
+/* Finds the authority that matches issuer under the rules of policy
+ * authorities (one trailing '/' ignored, scheme and host compared without
+ * case). Returns NULL when none does. */
+const skr_trust_authority *skr_trust_find(const skr_trust *trust, const char *issuer,
+                                          size_t len);
+
+/* Finds the key with this kid under an authority, or NULL. */
+const skr_trust_key *skr_trust_find_kid(const skr_trust_authority *authority,
+                                        const char *kid, size_t len);
+
+/* ---- compact JWS (jws.c) ---- */
+
+/* A parsed, not yet verified compact JWS. */
+typedef struct skr_jws {
+	const char *signing_input;  /* "header.payload" inside the token */
+	size_t signing_input_len;
+	uint8_t *buf;               /* owned buffer of the three decoded parts */
+	const char *payload;        /* decoded payload (claims JSON) */
+	size_t payload_len;
+	const uint8_t *signature;
+	size_t signature_len;
+	skr_alg alg;
+	char *kid;                  /* owned copy of the header's "kid", or NULL */
+	size_t kid_len;
+} skr_jws;
+
+/* Splits and decodes a compact JWS and checks its header. A rejection
+ * returns SKR_E_TOKEN, sets *reason and *check (the stable code and the
+ * check that failed) and adds an error to diags whose offsets are byte
+ * offsets into the token. Otherwise returns SKR_OK with jws filled. The
+ * caller frees jws with skr_jws_free in every case. */
+skr_status skr_jws_parse(const char *token, size_t len, const skr_verify_options *options,
+                         skr_diags *diags, skr_jws *jws, const char **reason,
+                         skr_token_check *check);
+void skr_jws_free(skr_jws *jws);
+
+/* ---- minting (minting.c) ---- */
+
+/* The private half of a signing key, for skr_jws_sign_raw. */
+const br_rsa_private_key *skr_signing_key_private(const skr_signing_key *key);
+
+/* Signs a header and a payload, both given as exact bytes, into a compact
+ * JWS. Tests use it to build tokens with odd headers. */
+skr_status skr_jws_sign_raw(const br_rsa_private_key *key, skr_alg alg, const char *header,
+                            size_t header_len, const char *payload, size_t payload_len,
+                            skr_buffer *out);
+
+#endif
