@@ -69,6 +69,12 @@ const char *cli_reason_message(const char *reason);
 void cli_print_failure_json(FILE *out, const char *decision, const char *code,
                             const char *message);
 
+/* Trust store files (cmd_trust.c). Reading a missing file gives an empty
+ * store; writing goes through a temporary file, fsync and rename. Both
+ * return 0, or print the problem and return -1. */
+int cli_read_trust_file(const char *path, char **text, size_t *len);
+int cli_write_trust_file(const char *path, const skr_buffer *text);
+
 /* Subcommands: argv[0] is the subcommand name. Each returns an exit code. */
 int cli_cmd_compile(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);

@@ -15,8 +15,6 @@
 #define KEY_FILE_MAX (1u << 20)
 
 /* Defined in cmd_trust.c. */
-int cli_write_trust_file(const char *path, const skr_buffer *text);
-int cli_read_trust_file(const char *path, char **text, size_t *len);
 
 typedef struct mint_args {
 	const char *claims;

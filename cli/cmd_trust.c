@@ -21,8 +21,6 @@
 /* Largest trust store or JWKS file read; real ones are a few KiB per key. */
 #define TRUST_FILE_MAX (16u << 20)
 
-int cli_write_trust_file(const char *path, const skr_buffer *text);
-int cli_read_trust_file(const char *path, char **text, size_t *len);
 
 /* Reads an existing trust store file into text, or sets text to NULL when
  * the file does not exist yet. Returns 0, or -1 after printing why. */

@@ -20,9 +20,11 @@ static const command commands[] = {
 	{ "eval", cli_cmd_eval,
 	  "eval POLICY|PROGRAM --claims CLAIMS.json [--issuer URL] [--explain] [--json]" },
 	{ "release", cli_cmd_release,
-	  "release POLICY|PROGRAM --token TOKEN.jwt --trust TRUST.json [--now EPOCH] [--leeway S] [--explain] [--json]" },
+	  "release POLICY|PROGRAM --token TOKEN.jwt --trust TRUST.json [--now EPOCH] [--leeway SECONDS]\n"
+	  "            [--alg RS256,RS384,RS512] [--min-rsa-bits BITS] [--explain] [--json]" },
 	{ "mint", cli_cmd_mint, "mint CLAIMS.json --key KEY [--kid KID] [--trust-out TRUST.json]" },
-	{ "trust", cli_cmd_trust, "trust add --authority URL --jwks FILE TRUST.json" },
+	{ "trust", cli_cmd_trust,
+	  "trust add --authority URL --jwks FILE TRUST.json\n  skr trust check [--min-rsa-bits BITS] TRUST.json" },
 };
 
 static void usage(FILE *out)

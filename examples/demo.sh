@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The demo: compile the example policies and decide them on example claims.
+# The demo: compile the example policies, decide them on example claims,
+# then mint signed tokens and release, deny and reject with them.
 # Usage: examples/demo.sh PATH/TO/skr (./zigw build demo passes it).
 set -uo pipefail
 
 SKR="${1:?usage: examples/demo.sh PATH/TO/skr}"
+SKR="$(cd "$(dirname "$SKR")" && pwd)/$(basename "$SKR")"
 cd "$(dirname "${BASH_SOURCE[0]}")"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
@@ -45,4 +47,37 @@ show eval "$OUT/cvm-guest.skrb" --claims claims/cvm-guest-debuggable.json --expl
 
 step "the same decision for a script"
 show eval "$OUT/cvm-guest.skrb" --claims claims/cvm-guest-compliant.json --json
+
+# The main job: a workload presents a signed attestation token. The demo
+# signs the example claims with the test authority key in keys/ (never use
+# it in production) and pins that key in a trust store of its own.
+NOW=1850000000
+step "mint attestation tokens with the test authority key"
+for name in cvm-guest-compliant cvm-guest-debuggable; do
+    printf '$ skr mint claims/%s.json --key keys/test-authority-rsa2048.pem --kid demo-authority --trust-out TRUST.json > %s.jwt\n' "$name" "$name"
+    if ! "$SKR" mint "claims/$name.json" --key keys/test-authority-rsa2048.pem --kid demo-authority \
+        --trust-out "$OUT/trust.json" >"$OUT/$name.jwt"; then
+        FAILED=1
+    fi
+done
+# A forged token: the debuggable guest edits its payload to claim it is
+# not debuggable, and keeps the authority's signature.
+python3 - "$OUT/cvm-guest-debuggable.jwt" >"$OUT/forged.jwt" <<'FORGE'
+import base64, re, sys
+header, payload, signature = open(sys.argv[1]).read().strip().split(".")
+claims = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+claims, edits = re.subn(rb'("x-ms-sevsnpvm-is-debuggable"\s*:\s*)true', rb"\1false", claims)
+assert edits == 1, "the demo claims changed; update the forged edit"
+forged = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
+print(".".join([header, forged, signature]))
+FORGE
+
+step "release: a compliant guest"
+show release "$OUT/cvm-guest.skrb" --token "$OUT/cvm-guest-compliant.jwt" --trust "$OUT/trust.json" --now $NOW
+step "deny: a debuggable guest, explained"
+show release "$OUT/cvm-guest.skrb" --token "$OUT/cvm-guest-debuggable.jwt" --trust "$OUT/trust.json" --now $NOW --explain
+step "reject: a forged token, explained"
+show release "$OUT/cvm-guest.skrb" --token "$OUT/forged.jwt" --trust "$OUT/trust.json" --now $NOW --explain
+step "reject: the compliant token after it expired"
+show release "$OUT/cvm-guest.skrb" --token "$OUT/cvm-guest-compliant.jwt" --trust "$OUT/trust.json" --now 1950000000 --json
 exit "$FAILED"
