@@ -81,6 +81,21 @@ if [ -d "$SHARED/cases" ] && [ -x "$(command -v python3)" ]; then
         if grep -q '^0 failed\|, 0 failed$' <<<"$last"; then pass; else fail "shared cases ${mode}"; cat "$log"; fi
     done
     python3 tests/cli/mutate.py "$SKR" "$SHARED" && pass || fail "program mutation test"
+
+    # The published sharedweu guest tokens, at a time inside their validity.
+    real="$SHARED/corpus/real"
+    for token_now in maa-cvm-sevsnp-azurevm-sharedweu-2022-12.jwt:1671836518 \
+                     maa-cvm-sevsnp-azurevm-sharedweu-2023-03.jwt:1680180000; do
+        token="${token_now%%:*}"
+        now="${token_now##*:}"
+        for expect in release:0 deny:1; do
+            policy="tests/cli/real-tokens/guest-sevsnp-${expect%%:*}.json"
+            "$SKR" release "$policy" --token "$real/$token" --trust "$real/trust-sharedweu.json" \
+                --now "$now" >/dev/null 2>&1
+            got=$?
+            if [ "$got" = "${expect##*:}" ]; then pass; else fail "$token with $policy: exit $got"; fi
+        done
+    done
 else
     echo "skipped: shared decision cases and real-policy mutation test ($SHARED not found)"
 fi
