@@ -101,7 +101,7 @@ pub fn build(b: *std.Build) void {
 
     const quick_mod = b.createModule(.{ .target = target, .optimize = optimize, .link_libc = true });
     addIncludes(b, quick_mod, generated);
-    quick_mod.addCSourceFiles(.{ .files = &.{"bench/eval_quick.c"}, .flags = &strict_flags });
+    quick_mod.addCSourceFiles(.{ .files = &.{"bench/tools/eval_quick.c"}, .flags = &strict_flags });
     quick_mod.linkLibrary(static_lib);
     linkSystem(quick_mod);
     const quick = b.addExecutable(.{ .name = "skr-eval-quick", .root_module = quick_mod });

@@ -530,6 +530,43 @@ skr_status skr_token_mint(const skr_signing_key *key, skr_alg alg, const char *k
 
 /* --- formatting --- */
 
+/* ------------------------------------------------------------------------
+ * Formatting
+ *
+ * Writes a policy in canonical form, as JSON or as DSL, from text of either
+ * form. The canonical JSON has its members in the order version, anyOf;
+ * authority, then its allOf or anyOf; claim, then the operator; the version
+ * "1.0.0" (a legacy "0.2" and "1.0" become "1.0.0"); the short form of every
+ * claim condition; 2-space indentation with each claim condition on one
+ * line. The canonical DSL has 4-space indentation, quotes a claim path only
+ * when it is not a bare dotted name, and writes adjacent authority entries
+ * with structurally equal conditions as one block listing their
+ * authorities. Strings keep their characters: only what the syntax
+ * requires is escaped. Numbers keep their source spelling. The output ends
+ * in '\n'.
+ */
+
+/* Formats the policy text src as `to` (SKR_SYNTAX_AUTO: the input's own
+ * form). from says how to read src (SKR_SYNTAX_AUTO: '{' as the first
+ * non-blank character means JSON, else DSL). limits may be NULL for the
+ * defaults. When a DSL text is written as DSL, its comments are kept beside
+ * the item they preceded, or at the end of the line they ended; when it is
+ * written as JSON, they are dropped with a warning.
+ *
+ * Before returning, the output is compiled and compared with the program of
+ * the input, so the formatted policy always compiles to the same bytes; the
+ * output may exceed limits->policy_bytes when it is longer than the input.
+ *
+ * Returns SKR_OK with the text in out (the caller frees it with
+ * skr_buffer_free; warnings, such as for a legacy version, may be in
+ * diags); SKR_E_POLICY when the policy is invalid, with every error found
+ * in diags; SKR_E_NOMEM; SKR_E_USAGE for a NULL out, NULL src with a
+ * nonzero len, or an unknown syntax; or SKR_E_INTERNAL, with an error in
+ * diags, when the formatted text would not compile to the same program (a
+ * bug in skr). On any status but SKR_OK, out is left empty. */
+skr_status skr_format(const char *src, size_t len, skr_syntax from, skr_syntax to,
+                      const skr_limits *limits, skr_diags *diags, skr_buffer *out);
+
 /* --- end of formatting --- */
 
 /* --- linting --- */
