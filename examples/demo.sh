@@ -79,5 +79,5 @@ show release "$OUT/cvm-guest.skrb" --token "$OUT/cvm-guest-debuggable.jwt" --tru
 step "reject: a forged token, explained"
 show release "$OUT/cvm-guest.skrb" --token "$OUT/forged.jwt" --trust "$OUT/trust.json" --now $NOW --explain
 step "reject: the compliant token after it expired"
-show release "$OUT/cvm-guest.skrb" --token "$OUT/cvm-guest-compliant.jwt" --trust "$OUT/trust.json" --now 1950000000 --json
+show release "$OUT/cvm-guest.skrb" --token "$OUT/cvm-guest-compliant.jwt" --trust "$OUT/trust.json" --now 2200000000 --json
 exit "$FAILED"
