@@ -906,7 +906,7 @@ static char *read_corpus(const char *name, size_t *len)
 	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		cr_log_warn("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
+		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
 		return NULL;
 	}
 	char *buf = malloc(1 << 20);

@@ -77,7 +77,7 @@ static char *read_real_file(const char *name, size_t *len)
 	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
 	char *text = read_text(path, len);
 	if (text == NULL)
-		cr_log_warn("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
+		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
 	return text;
 }
 

@@ -47,7 +47,7 @@ static char *read_shared_real(const char *name, size_t *len)
 	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
 	char *data = slurp_file(path, len);
 	if (data == NULL)
-		cr_log_warn("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
+		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
 	return data;
 }
 

@@ -33,7 +33,7 @@ static json_t *load_vectors(const char *name)
 	json_error_t err;
 	json_t *root = json_load_file(path, 0, &err);
 	if (root == NULL)
-		cr_log_warn("skipped: %s not loaded: %s (set SKR_SHARED to the shared directory)",
+		cr_log_info("skipped: %s not loaded: %s (set SKR_SHARED to the shared directory)",
 		            path, err.text);
 	return root;
 }
