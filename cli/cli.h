@@ -59,6 +59,9 @@ int cli_set_limit(const char *setting, skr_limits *limits);
  * "trace" when a trace is given. */
 void cli_print_decision(FILE *out, const skr_program *program, const skr_result *result,
                         const skr_trace *trace, int json);
+/* Issuer the next cli_print_decision reports in --json output ("issuer"
+ * member); the text must outlive that call. */
+void cli_set_decision_issuer(const char *issuer, size_t len);
 void cli_print_trace_text(FILE *out, const skr_trace *trace);
 void cli_print_trace_json(FILE *out, const skr_trace *trace);
 void cli_print_value_json(FILE *out, const skr_value_view *value);

@@ -39,16 +39,21 @@ static int parse_args(int argc, char **argv, eval_args *a)
 				return -1;
 		} else if (arg[0] == '-' && arg[1] != '\0') {
 			fprintf(stderr, "skr eval: unknown option or missing value: %s; " EVAL_USAGE "\n", arg);
+			snprintf(cli_last_error, sizeof cli_last_error, "unknown option or missing value: %s; %s",
+			         arg, EVAL_USAGE);
 			return -1;
 		} else if (!a->policy) {
 			a->policy = arg;
 		} else {
 			fprintf(stderr, "skr eval: one policy at a time; " EVAL_USAGE "\n");
+			snprintf(cli_last_error, sizeof cli_last_error, "one policy at a time; %s", EVAL_USAGE);
 			return -1;
 		}
 	}
 	if (!a->policy || !a->claims) {
 		fprintf(stderr, "skr eval: missing %s; " EVAL_USAGE "\n", a->policy ? "--claims" : "POLICY");
+		snprintf(cli_last_error, sizeof cli_last_error, "missing %s; %s",
+		         a->policy ? "--claims" : "POLICY", EVAL_USAGE);
 		return -1;
 	}
 	return 0;
@@ -66,10 +71,8 @@ static int fail(const eval_args *a, int code, const char *decision, const char *
 int cli_cmd_eval(int argc, char **argv)
 {
 	eval_args a;
-	if (parse_args(argc, argv, &a) != 0) {
-		snprintf(cli_last_error, sizeof cli_last_error, "invalid arguments; %s", EVAL_USAGE);
+	if (parse_args(argc, argv, &a) != 0)
 		return fail(&a, SKR_EXIT_INVALID, "invalid_input", "usage");
-	}
 
 	/* Arguments and files first, then the policy, then the claims. */
 	char *claims_text;
@@ -122,6 +125,7 @@ int cli_cmd_eval(int argc, char **argv)
 			fwrite(issuer, 1, issuer_len, stdout);
 			printf("\n");
 		}
+		cli_set_decision_issuer(issuer, issuer_len);
 		cli_print_decision(stdout, program, &result, a.explain ? &trace : NULL, a.json);
 		rc = result.decision == SKR_RELEASE ? SKR_EXIT_RELEASE : SKR_EXIT_DENY;
 	}

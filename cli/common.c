@@ -79,8 +79,12 @@ void cli_print_diags(const skr_diags *diags, const char *name, const char *src, 
 		const skr_diag *d = &diags->items[i];
 		if (d->severity == SKR_SEV_ERROR && first_error) {
 			first_error = 0;
-			snprintf(cli_last_error, sizeof cli_last_error, "%s:%u:%u: %s", name, (unsigned)d->line,
-			         (unsigned)d->column, d->message ? d->message : "");
+			if (d->line > 0)
+				snprintf(cli_last_error, sizeof cli_last_error, "%s:%u:%u: %s", name,
+				         (unsigned)d->line, (unsigned)d->column, d->message ? d->message : "");
+			else
+				snprintf(cli_last_error, sizeof cli_last_error, "%s: %s", name,
+				         d->message ? d->message : "");
 		}
 		size_t need = skr_diag_render(d, name, src, len, small, sizeof small);
 		if (need < sizeof small) {

@@ -98,6 +98,15 @@ const char *cli_reason_message(const char *reason)
 	return reason;
 }
 
+static const char *decision_issuer;
+static size_t decision_issuer_len;
+
+void cli_set_decision_issuer(const char *issuer, size_t len)
+{
+	decision_issuer = issuer;
+	decision_issuer_len = len;
+}
+
 void cli_print_decision(FILE *out, const skr_program *program, const skr_result *result,
                         const skr_trace *trace, int json)
 {
@@ -112,6 +121,15 @@ void cli_print_decision(FILE *out, const skr_program *program, const skr_result 
 			cli_json_string(out, authority, authority_len);
 		else
 			fputs("null", out);
+		fprintf(out, ",\"entry\":");
+		if (result->decision == SKR_RELEASE)
+			fprintf(out, "%d", result->entry);
+		else
+			fputs("null", out);
+		if (decision_issuer) {
+			fputs(",\"issuer\":", out);
+			cli_json_string(out, decision_issuer, decision_issuer_len);
+		}
 		fprintf(out, ",\"reason\":{\"code\":\"%s\",\"message\":", result->reason);
 		const char *message = cli_reason_message(result->reason);
 		cli_json_string(out, message, strlen(message));

@@ -54,8 +54,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		for (int j = 2; j < argc; j++) {
+			if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+				printf("usage: skr %s\n", commands[i].usage);
+				return 0;
+			}
+		}
+		return commands[i].run(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "skr: unknown command \"%s\"; run \"skr --help\" for the list\n", argv[1]);
 	return SKR_EXIT_INVALID;
