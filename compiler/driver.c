@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "dsl.h"
 #include "util.h"
 
 static skr_syntax detect_syntax(const char *src, size_t len)
@@ -31,11 +32,7 @@ skr_status skr_parse_policy(const char *src, size_t len, skr_syntax syntax,
 		syntax = detect_syntax(src, len);
 	if (syntax == SKR_SYNTAX_JSON)
 		return skr_parse_json_policy(src, len, limits, arena, diags, out);
-	/* NOTE: the DSL front end is not part of this build yet; DSL text is
-	 * rejected rather than guessed at. */
-	skr_diag_add(diags, NULL, SKR_SEV_ERROR, "dsl-unsupported", 0, 0,
-	             "this build of skr reads JSON policies only; write the policy as JSON (it must start with '{')");
-	return SKR_E_POLICY;
+	return skr_parse_dsl_policy(src, len, limits, arena, diags, out);
 }
 
 skr_status skr_compile(const char *src, size_t len, skr_syntax syntax,
