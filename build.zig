@@ -157,14 +157,18 @@ fn libraryModule(
     generated: Generated,
     pic: bool,
 ) *std.Build.Module {
-    // Undefined behaviour traps instead of calling a sanitizer runtime, so
-    // the installed libraries link into programs built with any compiler.
+    // In the safe modes undefined behaviour traps instead of calling a
+    // sanitizer runtime, so the installed libraries link into programs built
+    // with any compiler; the fast modes check nothing, as usual.
     const mod = b.createModule(.{
         .target = target,
         .optimize = optimize,
         .link_libc = true,
         .pic = if (pic) true else null,
-        .sanitize_c = .trap,
+        .sanitize_c = switch (optimize) {
+            .Debug, .ReleaseSafe => .trap,
+            .ReleaseFast, .ReleaseSmall => .off,
+        },
     });
     addIncludes(b, mod, generated);
     for (library_dirs) |dir| {
