@@ -86,5 +86,6 @@ int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_release(int argc, char **argv);
 int cli_cmd_mint(int argc, char **argv);
 int cli_cmd_trust(int argc, char **argv);
+int cli_cmd_fmt(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const command commands[] = {
 	{ "compile", cli_cmd_compile, "compile POLICY [-o OUT.skrb]" },
 	{ "check", cli_cmd_check, "check POLICY..." },
 	{ "disasm", cli_cmd_disasm, "disasm PROGRAM.skrb|POLICY" },
+	{ "fmt", cli_cmd_fmt, "fmt [--to json|dsl] [-o FILE | -w] POLICY" },
 	{ "eval", cli_cmd_eval,
 	  "eval POLICY|PROGRAM --claims CLAIMS.json [--issuer URL] [--explain] [--json]" },
 	{ "release", cli_cmd_release,

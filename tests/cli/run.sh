@@ -79,6 +79,14 @@ for args_file in tests/cli/golden/*.args; do
     fi
 done
 
+# --- skr fmt, including -w leaving the file as it was on failure -------------
+if bash tests/format/cli.sh "$SKR" >"$SCRATCH/fmt.log" 2>&1; then
+    pass
+else
+    fail "tests/format/cli.sh"
+    tail -n 20 "$SCRATCH/fmt.log"
+fi
+
 # --- shared cases and real policies -----------------------------------------
 if [ -d "$SHARED/cases" ] && [ -x "$(command -v python3)" ]; then
     for mode in "" --via-program; do
