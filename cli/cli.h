@@ -87,5 +87,12 @@ int cli_cmd_release(int argc, char **argv);
 int cli_cmd_mint(int argc, char **argv);
 int cli_cmd_trust(int argc, char **argv);
 int cli_cmd_fmt(int argc, char **argv);
+int cli_cmd_unwrap(int argc, char **argv);
+
+/* Reads a secret key file with read(2) into one fixed buffer, so no copy
+ * is left in stdio or realloc'd memory; free it with cli_free_secret,
+ * which wipes it. Returns 0, or prints the problem and returns -1. */
+int cli_read_secret_file(const char *path, char **data, size_t *len);
+void cli_free_secret(char *data, size_t len);
 
 #endif

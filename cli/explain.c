@@ -95,6 +95,8 @@ const char *cli_reason_message(const char *reason)
 		return "no authority entry matching the issuer had its conditions hold";
 	if (strcmp(reason, "no_matching_authority") == 0)
 		return "no authority entry of the policy matches the issuer";
+	if (strcmp(reason, "no_release_key") == 0)
+		return "the policy released, but the token carries no RSA encryption key in x-ms-runtime.keys to wrap the key to";
 	return reason;
 }
 

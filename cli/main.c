@@ -22,7 +22,10 @@ static const command commands[] = {
 	  "eval POLICY|PROGRAM --claims CLAIMS.json [--issuer URL] [--explain] [--json]" },
 	{ "release", cli_cmd_release,
 	  "release POLICY|PROGRAM --token TOKEN.jwt --trust TRUST.json [--now EPOCH] [--leeway SECONDS]\n"
-	  "            [--alg RS256,RS384,RS512] [--min-rsa-bits BITS] [--explain] [--json]" },
+	  "            [--alg RS256,RS384,RS512] [--min-rsa-bits BITS] [--explain] [--json]\n"
+	  "            [--key KEY [--enc ALG] (--sign-key KEY | --unsigned) [--key-id ID] [--out FILE]]" },
+	{ "unwrap", cli_cmd_unwrap,
+	  "unwrap --key WORKLOAD_KEY [--service-key KEY] [--out FILE] RESPONSE" },
 	{ "mint", cli_cmd_mint, "mint CLAIMS.json --key KEY [--kid KID] [--trust-out TRUST.json]" },
 	{ "trust", cli_cmd_trust,
 	  "trust add --authority URL --jwks FILE TRUST.json\n  skr trust check [--min-rsa-bits BITS] TRUST.json" },

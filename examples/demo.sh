@@ -80,4 +80,18 @@ step "reject: a forged token, explained"
 show release "$OUT/cvm-guest.skrb" --token "$OUT/forged.jwt" --trust "$OUT/trust.json" --now $NOW --explain
 step "reject: the compliant token after it expired"
 show release "$OUT/cvm-guest.skrb" --token "$OUT/cvm-guest-compliant.jwt" --trust "$OUT/trust.json" --now 2200000000 --json
+# The release itself: the key leaves wrapped to the workload's RSA key,
+# which the token carries under x-ms-runtime.keys, and the response is
+# signed with a test service key. The workload then opens it.
+step "release a key wrapped to the workload's key, then unwrap it"
+printf '$ skr mint claims/cvm-guest-with-runtime-key.json ... > cvm-guest-with-runtime-key.jwt\n'
+if ! "$SKR" mint claims/cvm-guest-with-runtime-key.json --key keys/test-authority-rsa2048.pem \
+    --kid demo-authority --trust-out "$OUT/trust.json" >"$OUT/cvm-guest-with-runtime-key.jwt"; then
+    FAILED=1
+fi
+show release policies/cvm-guest.json --token "$OUT/cvm-guest-with-runtime-key.jwt" \
+    --trust "$OUT/trust.json" --now $NOW --key keys/test-release-aes256.jwk.json \
+    --sign-key keys/test-service-rsa2048.pem --out "$OUT/response.json"
+show unwrap --key keys/test-workload-rsa2048.pem --service-key keys/test-service-rsa2048.public.pem \
+    "$OUT/response.json"
 exit "$FAILED"

@@ -528,6 +528,219 @@ skr_status skr_token_mint(const skr_signing_key *key, skr_alg alg, const char *k
 
 /* --- end of tokens and trust --- */
 
+/* --- key release envelope --- */
+
+/* ------------------------------------------------------------------------
+ * Key release envelope
+ *
+ * A release hands the key over wrapped to the workload's own RSA key, the
+ * way Azure Key Vault and Managed HSM do, so that only the attested
+ * workload can open it. The workload's key is the first entry of the
+ * verified token's top-level "x-ms-runtime"."keys" array with "kty" "RSA",
+ * a non-empty "kid", and "use" or "key_use" "enc" or "key_ops" holding
+ * "encrypt".
+ *
+ * Wrapping (the "enc" algorithms): a fresh AES-256 transfer key from the
+ * system's random source is encrypted with RSA-OAEP to the workload's key,
+ * and the key material is wrapped with that transfer key by AES key wrap
+ * with padding (RFC 5649). The ciphertext is the OAEP block followed by
+ * the wrapped material. The material is the PKCS#8 DER of an RSA private
+ * key, or the raw bytes of a symmetric ("oct") key.
+ *
+ * Secrets: the library wipes every copy of a secret it makes (transfer
+ * key, key material, AES key schedule) before it frees or leaves it, with
+ * a wipe that the compiler cannot drop. A function that takes a secret in
+ * a writable buffer the caller lends wipes that buffer before it returns,
+ * on every path, and its contract states it.
+ */
+
+/* A key in memory: a symmetric key, or an RSA private or public key. Keys
+ * are read-only after loading, so threads may share one. */
+typedef struct skr_key skr_key;
+
+typedef enum skr_key_kind {
+	SKR_KEY_OCT = 0,       /* symmetric key: raw bytes ("kty" "oct") */
+	SKR_KEY_RSA_PRIVATE,   /* RSA private key with its CRT parts */
+	SKR_KEY_RSA_PUBLIC     /* RSA public key: modulus and exponent */
+} skr_key_kind;
+
+/* Sizes skr_key_load accepts. */
+#define SKR_KEY_MIN_RSA_BITS 2048u
+#define SKR_KEY_MAX_RSA_BITS 4096u
+#define SKR_KEY_MIN_OCT_BYTES 16u
+#define SKR_KEY_MAX_OCT_BYTES 1024u
+
+/* Loads a key from text, which is one of:
+ *   - a JWK: "oct" with "k", or "RSA" with "n" and "e" (a public key) plus
+ *     "d", "p", "q", "dp", "dq" and "qi" (a private key). "kid" and
+ *     "key_ops" are kept, and multi-prime keys ("oth") are rejected.
+ *   - PEM: "PRIVATE KEY" (PKCS#8), "RSA PRIVATE KEY" (PKCS#1), "PUBLIC KEY"
+ *     (SubjectPublicKeyInfo) or "RSA PUBLIC KEY" (PKCS#1), the first such
+ *     block of the text. Encrypted keys are rejected.
+ * RSA keys must have SKR_KEY_MIN_RSA_BITS to SKR_KEY_MAX_RSA_BITS bits and
+ * an odd public exponent above 1. A private key is checked in full: the
+ * modulus is p * q, and a test value survives encryption followed by a
+ * CRT decryption and by exponentiation with "d". Symmetric keys have
+ * SKR_KEY_MIN_OCT_BYTES to SKR_KEY_MAX_OCT_BYTES bytes.
+ *
+ * text is lent: the function sets all len bytes of it to zero before it
+ * returns, on every path, because it may hold a private key. A JWK's
+ * secret members are decoded straight from text; no other copy of them is
+ * made. Returns SKR_OK with *out set, SKR_E_USAGE with an error in diags
+ * (code "key-invalid") when the text is not a usable key, or SKR_E_NOMEM. */
+skr_status skr_key_load(char *text, size_t len, skr_diags *diags, skr_key **out);
+
+/* Makes a symmetric key from raw bytes. bytes is lent and set to zero
+ * before the function returns, on every path. kid may be NULL. Returns
+ * SKR_OK, SKR_E_USAGE for a size outside the limits or a kid that is not
+ * valid UTF-8, or SKR_E_NOMEM. */
+skr_status skr_key_oct(uint8_t *bytes, size_t len, const char *kid, skr_key **out);
+
+/* Wipes and frees a key; accepts NULL. */
+void skr_key_free(skr_key *key);
+
+skr_key_kind skr_key_kind_of(const skr_key *key);
+
+/* Modulus size in bits of an RSA key, 8 times the length of an oct key. */
+uint32_t skr_key_bits(const skr_key *key);
+
+/* The key's "kid" (NUL-terminated), or NULL when it has none. */
+const char *skr_key_kid(const skr_key *key);
+
+/* Writes the RFC 7638 thumbprint of an RSA key's public half (base64url of
+ * the SHA-256 of its canonical JWK, 43 characters) and a NUL into out.
+ * Returns SKR_E_USAGE for an oct key, whose thumbprint would be a hash of
+ * the secret. */
+skr_status skr_key_thumbprint(const skr_key *key, char out[44]);
+
+/* Writes the key material: the PKCS#8 DER of an RSA private key, or the
+ * bytes of an oct key. Sets *len to the size the material needs and
+ * writes it only when cap is at least that (out may be NULL to ask for
+ * the size). The caller owns the secret it receives and should wipe it.
+ * Returns SKR_OK, or SKR_E_USAGE for a public key. */
+skr_status skr_key_material(const skr_key *key, uint8_t *out, size_t cap, size_t *len);
+
+/* Writes the key as text: PEM "PRIVATE KEY" (PKCS#8) for an RSA private
+ * key, PEM "PUBLIC KEY" for an RSA public key, and a JWK
+ * {"kty":"oct","kid":...,"k":...} for an oct key. Each form ends in '\n'.
+ * Same size contract as skr_key_material; out is not NUL-terminated. */
+skr_status skr_key_export(const skr_key *key, char *out, size_t cap, size_t *len);
+
+/* Wrapping algorithms, by their Key Vault "enc" names. */
+typedef enum skr_wrap_alg {
+	SKR_WRAP_CKM_RSA_AES_KEY_WRAP = 0,  /* "CKM_RSA_AES_KEY_WRAP": OAEP with SHA-1 */
+	SKR_WRAP_RSA_AES_KEY_WRAP_256,      /* "RSA_AES_KEY_WRAP_256": OAEP with SHA-256 */
+	SKR_WRAP_RSA_AES_KEY_WRAP_384       /* "RSA_AES_KEY_WRAP_384": OAEP with SHA-384 */
+} skr_wrap_alg;
+
+/* "enc" name of an algorithm, or "?" for a value that is not one. */
+const char *skr_wrap_alg_name(skr_wrap_alg alg);
+
+/* Parses an "enc" name (compared exactly). Returns 1 and sets *alg, or 0. */
+int skr_wrap_alg_parse(const char *name, size_t len, skr_wrap_alg *alg);
+
+/* Size of the ciphertext that wraps material_len bytes to an RSA key: the
+ * modulus size plus the RFC 5649 output (material_len rounded up to a
+ * multiple of 8, plus 8). Returns 0 for an oct key or no material. */
+size_t skr_wrapped_len(const skr_key *workload, size_t material_len);
+
+/* Wraps key material to the workload's RSA key (public or private; only
+ * the public half is used) into out, which needs skr_wrapped_len bytes.
+ * material is lent and set to zero before the function returns, on every
+ * path. Returns SKR_OK with *out_len set; SKR_E_USAGE for an oct key, no
+ * material or a short out (nothing is written then, and material is still
+ * wiped); SKR_E_INTERNAL with an error in diags when the system's random
+ * source fails. */
+skr_status skr_wrap(const skr_key *workload, skr_wrap_alg alg, uint8_t *material,
+                    size_t material_len, skr_diags *diags, uint8_t *out, size_t cap,
+                    size_t *out_len);
+
+/* Options of the release response: the key's id, the policy text and the
+ * signing key. */
+typedef struct skr_envelope_options {
+	skr_wrap_alg enc;                /* default SKR_WRAP_CKM_RSA_AES_KEY_WRAP */
+	const char *key_id;              /* the released key's "kid" in the response; NULL
+	                                    for the key's own kid, or for an RSA key without
+	                                    one its thumbprint (an oct key needs a kid) */
+	const char *policy;              /* the policy text that granted the release, for
+	                                    "release_policy"."data"; required */
+	size_t policy_len;
+	const char *policy_content_type; /* NULL for "application/json; charset=utf-8" */
+	const skr_key *service_key;      /* RSA private key that signs the response (RS256);
+	                                    NULL for an unsigned response */
+} skr_envelope_options;
+
+void skr_envelope_options_init(skr_envelope_options *options);
+
+/* Decides a release as skr_release does and, when the policy releases,
+ * wraps key to the token's release key and writes the release response:
+ *   signed:   {"value":"<compact JWS>"} whose payload is the object below,
+ *             with the header {"alg":"RS256","kid":THUMBPRINT,"typ":"JWT",
+ *             "jwk":{"kty":"RSA","n":...,"e":...}} of the service key;
+ *   unsigned: the payload object itself,
+ *     {"request":{"api-version":"7.3","enc":ENC,"kid":KEY_ID},
+ *      "response":{"key":{"key":{"kid":KEY_ID,"kty":"RSA"|"oct",
+ *        "key_ops":[...],"n":...,"e":...,"key_hsm":KEY_HSM},
+ *        "attributes":{"enabled":true,"exportable":true},
+ *        "release_policy":{"contentType":...,"data":POLICY}}}}
+ * where KEY_HSM is the base64url of {"schema_version":"1.0","header":
+ * {"kid":RELEASE_KEY_KID,"alg":"dir","enc":ENC},"ciphertext":...}, n and e
+ * appear for RSA keys only, and POLICY is the base64url of the policy text.
+ *
+ * Size query: *out_len receives the size of the response (0 when nothing
+ * is released). The key is wrapped and the response written only when out
+ * is not NULL and cap is at least that size, and otherwise nothing is
+ * written. So a caller asks with out NULL, then calls again with a buffer,
+ * and each call verifies the token again. The response is not
+ * NUL-terminated.
+ *
+ * Returns:
+ *   SKR_OK        result contains the decision. A release whose token has no
+ *                 release key is a denial with the reason "no_release_key".
+ *   SKR_E_TOKEN   the token was rejected (result->reason is the token's
+ *                 reason), or its release key is malformed: an RSA entry
+ *                 without valid "n" and "e", a modulus that is even or
+ *                 outside 2048 to 4096 bits, or an exponent that is even, 1
+ *                 or over 64 bits (result->reason "release_key_invalid",
+ *                 with an error of that code in diags)
+ *   SKR_E_USAGE   NULL arguments, a key that is an RSA public key, no policy
+ *                 text, an oct key without a kid, a service key that is not
+ *                 an RSA private key, or a key_id or content type that is not
+ *                 valid UTF-8
+ *   SKR_E_NOMEM, or SKR_E_INTERNAL when the random source fails.
+ * verified and trace are as for skr_release. */
+skr_status skr_release_envelope(const skr_trust *trust, const skr_program *program,
+                                const char *token, size_t len,
+                                const skr_verify_options *options, const skr_key *key,
+                                const skr_envelope_options *envelope, skr_trace *trace,
+                                skr_diags *diags, skr_token *verified, skr_result *result,
+                                uint8_t *out, size_t cap, size_t *out_len);
+
+/* How an opened response was signed. */
+typedef enum skr_envelope_signature {
+	SKR_ENVELOPE_UNSIGNED = 0,       /* the payload object alone */
+	SKR_ENVELOPE_SIGNATURE_UNCHECKED,/* a JWS, opened without a service key */
+	SKR_ENVELOPE_SIGNATURE_VERIFIED  /* a JWS whose RS256 signature verified */
+} skr_envelope_signature;
+
+/* Opens a release response: {"value":JWS}, a bare compact JWS, or an
+ * unsigned payload object. With service_key (an RSA key, public or
+ * private), the response must be a JWS that its public half verifies. The
+ * "jwk" of the JWS header is never trusted. The workload key must be the
+ * RSA private key the response was wrapped to. The opened material must
+ * match the response: an RSA key's "n" and "e", and the "kty". On SKR_OK,
+ * *released is the key (free with skr_key_free) with the response's kid,
+ * and *signature (may be NULL) tells how the response was signed.
+ * Returns SKR_E_TOKEN with an error in diags for a response that is
+ * malformed, fails its signature, does not open with this workload key
+ * or was changed; SKR_E_USAGE for a workload key that is not an RSA
+ * private key; SKR_E_NOMEM. */
+skr_status skr_envelope_open(const char *response, size_t len, const skr_key *workload,
+                             const skr_key *service_key, skr_diags *diags,
+                             skr_key **released, skr_envelope_signature *signature);
+
+/* --- end of key release envelope --- */
+
 /* --- formatting --- */
 
 /* ------------------------------------------------------------------------

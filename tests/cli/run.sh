@@ -87,6 +87,19 @@ else
     tail -n 20 "$SCRATCH/fmt.log"
 fi
 
+# --- key release envelopes, opened with OpenSSL alone -------------------------
+if command -v openssl >/dev/null && command -v xxd >/dev/null; then
+    if bash tests/cli/wrap.sh "$SKR" >"$SCRATCH/wrap.log" 2>&1; then
+        pass
+        tail -n 1 "$SCRATCH/wrap.log"
+    else
+        fail "tests/cli/wrap.sh"
+        grep -E 'FAIL|failed' "$SCRATCH/wrap.log" | head -n 20
+    fi
+else
+    echo "skipped: key release envelope tests (openssl or xxd not installed)"
+fi
+
 # --- shared cases and real policies -----------------------------------------
 if [ -d "$SHARED/cases" ] && [ -x "$(command -v python3)" ]; then
     for mode in "" --via-program; do
