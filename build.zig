@@ -70,6 +70,7 @@ pub fn build(b: *std.Build) void {
     linkSystem(cli_mod);
     const cli = b.addExecutable(.{ .name = "skr", .root_module = cli_mod });
     b.installArtifact(cli);
+    addBench(b, cli_mod, cli);
 
     // Criterion registers tests in the cr_tst section, which nothing
     // references; with section garbage collection on, the linker drops it
@@ -114,6 +115,42 @@ pub fn build(b: *std.Build) void {
     demo.has_side_effects = true;
     const demo_step = b.step("demo", "Compile the example policies and decide them on example claims");
     demo_step.dependOn(&demo.step);
+}
+
+/// `skr bench`: the harness in bench/*.c is part of the skr command (its
+/// subcommand is cli/cmd_bench.c). With -Dpeers=true the C peers in
+/// bench/peers/*.c (a hand-written evaluator, libjwt, and the OpenSSL floor)
+/// are compiled in as well and skr links OpenSSL and libjwt; without it, skr
+/// needs neither. bench/tools/ is not part of skr. Steps:
+///   zig build bench         run skr bench on the shipped examples
+///   zig build bench-smoke   the output-shape test of skr bench
+fn addBench(b: *std.Build, cli_mod: *std.Build.Module, cli: *std.Build.Step.Compile) void {
+    const peers = b.option(bool, "peers", "Compile the benchmark peers (OpenSSL floor, libjwt, hand-written C) into skr; needs libssl-dev and libjwt-dev") orelse false;
+    const peer_flags = strict_flags ++ [_][]const u8{"-DSKR_BENCH_PEERS=1"};
+    const flags: []const []const u8 = if (peers) &peer_flags else &strict_flags;
+
+    cli_mod.addIncludePath(b.path("bench"));
+    cli_mod.addCSourceFiles(.{ .files = listSources(b, "bench", null), .flags = flags });
+    cli_mod.linkSystemLibrary("pthread", .{});
+    if (peers) {
+        cli_mod.addCSourceFiles(.{ .files = listSources(b, "bench/peers", null), .flags = flags });
+        for ([_][]const u8{ "libjwt", "libssl", "libcrypto" }) |name| cli_mod.linkSystemLibrary(name, .{});
+    }
+
+    const run = b.addSystemCommand(&.{ "bash", "bench/run-examples.sh" });
+    run.setCwd(b.path("."));
+    run.addArtifactArg(cli);
+    if (b.args) |args| run.addArgs(args);
+    run.has_side_effects = true;
+    const bench_step = b.step("bench", "Run skr bench on the example policies (pass options after --, e.g. -- --quick)");
+    bench_step.dependOn(&run.step);
+
+    const smoke = b.addSystemCommand(&.{ "bash", "tests/cli/bench-smoke.sh" });
+    smoke.setCwd(b.path("."));
+    smoke.addArtifactArg(cli);
+    smoke.has_side_effects = true;
+    const smoke_step = b.step("bench-smoke", "Check the output shape of skr bench (tables, JSON, CSV, SVG)");
+    smoke_step.dependOn(&smoke.step);
 }
 
 const Generated = struct {

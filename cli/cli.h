@@ -88,6 +88,10 @@ int cli_cmd_mint(int argc, char **argv);
 int cli_cmd_trust(int argc, char **argv);
 int cli_cmd_fmt(int argc, char **argv);
 int cli_cmd_unwrap(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
+
+/* Prints a program's static cost (cmd_bench.c), for disasm --cost and check. */
+void cli_print_cost(FILE *out, const skr_cost *cost);
 
 /* Reads a secret key file with read(2) into one fixed buffer, so no copy
  * is left in stdio or realloc'd memory; free it with cli_free_secret,

@@ -528,6 +528,63 @@ skr_status skr_token_mint(const skr_signing_key *key, skr_alg alg, const char *k
 
 /* --- end of tokens and trust --- */
 
+/* --- cost and benchmarks --- */
+
+/* ------------------------------------------------------------------------
+ * Cost
+ *
+ * The static cost of a program, computed from its bytecode alone. Jumps
+ * only go forward, so the code is a directed acyclic graph and its longest
+ * path bounds what one decision can execute. The walk does not reason about
+ * values: it takes both ways out of every test, even where two tests on one
+ * claim cannot both hold. The figures are therefore upper bounds, and a
+ * measured run executes at most as many instructions.
+ */
+typedef struct skr_cost {
+	uint32_t entries;         /* authority entries */
+	uint32_t conditions;      /* test instructions in the code */
+	uint32_t instructions;    /* maximum instructions one decision executes, the final
+	                             RELEASE or DENY included */
+	uint32_t claim_loads;     /* maximum LOAD instructions one decision executes */
+	uint32_t longest_path;    /* maximum instructions inside one authority entry, from
+	                             its AUTH to its RELEASE or to the next entry */
+	uint32_t code_bytes;      /* bytes of code */
+	uint32_t bytecode_bytes;  /* bytes of the whole program image, header included */
+} skr_cost;
+
+/* Computes the static cost of a program for any issuer: every AUTH may
+ * match or not. Allocates scratch memory, two words per code byte, and
+ * frees it before returning. Returns SKR_OK, SKR_E_NOMEM, or SKR_E_USAGE
+ * for NULL arguments. */
+skr_status skr_program_cost(const skr_program *program, skr_cost *cost);
+
+/* Computes the static cost of a program for one issuer: each AUTH takes
+ * the way that issuer's match decides, so instructions and claim_loads
+ * bound a decision on claims with that issuer. The other members are as
+ * skr_program_cost sets them. Same returns as skr_program_cost. */
+skr_status skr_program_cost_for_issuer(const skr_program *program, const char *issuer,
+                                       size_t issuer_len, skr_cost *cost);
+
+/* Instructions that one evaluation executed. */
+typedef struct skr_run_cost {
+	uint32_t instructions;  /* every executed instruction, the final RELEASE or DENY included */
+	uint32_t claim_loads;   /* executed LOAD instructions */
+	uint32_t conditions;    /* executed test instructions */
+	uint32_t entries;       /* executed AUTH instructions whose authority matched */
+} skr_run_cost;
+
+/* Replays the path of one evaluation through the bytecode, led by its
+ * trace: each AUTH takes the way its ENTRY or SKIPPED event took, and each
+ * test the way its CONDITION event took. The trace records AUTH and test
+ * instructions only, so the replay is what counts LOAD, JMP, RELEASE and
+ * DENY. trace must come from skr_evaluate with this program and must not
+ * have dropped events. Returns SKR_OK; SKR_E_USAGE for NULL arguments, a
+ * trace with dropped events, or a trace that does not fit the program. */
+skr_status skr_trace_cost(const skr_program *program, const skr_trace *trace,
+                          skr_run_cost *out);
+
+/* --- end of cost and benchmarks --- */
+
 /* --- key release envelope --- */
 
 /* ------------------------------------------------------------------------

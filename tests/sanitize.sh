@@ -34,7 +34,7 @@ SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 # its switch fallback, so both dispatch forms are tested.
 STRICT=(-std=c11 -D_POSIX_C_SOURCE=200809L -DSKR_NO_COMPUTED_GOTO -Wall -Wextra -Werror -Wno-unused-parameter)
 RELAXED=(-std=c11 -D_POSIX_C_SOURCE=200809L -w)
-INCLUDES=(-Iinclude -Iruntime -Ivm -Icompiler -Igrammar -Icli -Itests -I"$OUT/gen")
+INCLUDES=(-Iinclude -Iruntime -Ivm -Icompiler -Igrammar -Icli -Ibench -Itests -I"$OUT/gen")
 LIBS=(-ljansson -lxxhash -lbearssl -lm -lpthread)
 
 objects=()
@@ -54,7 +54,7 @@ done
 lib_objects=("${objects[@]}")
 
 objects=()
-for src in cli/*.c; do compile "$src" "${STRICT[@]}"; done
+for src in cli/*.c bench/*.c; do compile "$src" "${STRICT[@]}"; done
 clang "${SAN[@]}" "${objects[@]}" "${lib_objects[@]}" "${LIBS[@]}" -o "$OUT/skr"
 
 objects=()

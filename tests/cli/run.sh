@@ -87,6 +87,15 @@ else
     tail -n 20 "$SCRATCH/fmt.log"
 fi
 
+# --- skr bench: the shape of its output, never its speed ----------------------
+if bash tests/cli/bench-smoke.sh "$SKR" >"$SCRATCH/bench.log" 2>&1; then
+    pass
+    tail -n 1 "$SCRATCH/bench.log"
+else
+    fail "tests/cli/bench-smoke.sh"
+    grep -E 'FAIL|failed' "$SCRATCH/bench.log" | head -n 20
+fi
+
 # --- key release envelopes, opened with OpenSSL alone -------------------------
 if command -v openssl >/dev/null && command -v xxd >/dev/null; then
     if bash tests/cli/wrap.sh "$SKR" >"$SCRATCH/wrap.log" 2>&1; then
