@@ -122,16 +122,17 @@ int cli_cmd_check(int argc, char **argv)
 		cli_input_kind kind = cli_input_kind_of(argv[i], data, len);
 		skr_diags diags;
 		skr_diags_init(&diags);
-		skr_buffer image = { NULL, 0 };
 		skr_status status;
 		if (kind == CLI_INPUT_PROGRAM) {
+			/* A compiled program has no source to lint; loading it runs the
+			 * verifier, which is the check that applies. */
 			skr_program *program = NULL;
 			status = skr_program_load(data, len, &diags, &program);
 			skr_program_free(program);
 			cli_print_diags(&diags, argv[i], NULL, 0);
 		} else {
-			status = skr_compile(data, len, kind == CLI_INPUT_JSON ? SKR_SYNTAX_JSON : SKR_SYNTAX_DSL,
-			                     &limits, &diags, &image);
+			status = skr_check_policy(data, len, kind == CLI_INPUT_JSON ? SKR_SYNTAX_JSON : SKR_SYNTAX_DSL,
+			                          &limits, &diags);
 			cli_print_diags(&diags, argv[i], data, len);
 		}
 		int rc = 0;
@@ -144,7 +145,6 @@ int cli_cmd_check(int argc, char **argv)
 			       diags.warnings, diags.warnings == 1 ? "" : "s");
 		if (rc > worst)
 			worst = rc;
-		skr_buffer_free(&image);
 		skr_diags_free(&diags);
 		free(data);
 	}

@@ -841,6 +841,29 @@ skr_status skr_format(const char *src, size_t len, skr_syntax from, skr_syntax t
 
 /* --- linting --- */
 
+/* ------------------------------------------------------------------------
+ * Checking policies
+ */
+
+/* Parses and compiles policy text as skr_compile does, without keeping the
+ * program, and lints it: appends to diags the errors skr_compile would
+ * report and, for a valid policy, warnings about likely mistakes (claims
+ * that are not in the registry of MAA claims built into the library, claims
+ * read where tokens of the required attestation type do not carry them,
+ * values of the wrong type or case, conditions that can never hold
+ * together, duplicates, redundant entries, MAA authorities whose names do
+ * not fit the naming of MAA providers, entries that check neither debugging
+ * nor compliance). Each warning has a stable code ("lint-unknown-claim",
+ * ...) and may be followed by a note that points at a related condition.
+ * Linting never changes what skr_compile produces or what a policy
+ * decides. limits may be NULL for the defaults; diags may be NULL.
+ * Returns SKR_OK for a valid policy (with or without warnings),
+ * SKR_E_POLICY for an invalid one, SKR_E_NOMEM, SKR_E_USAGE, or
+ * SKR_E_INTERNAL when the built-in registry cannot be read (a broken
+ * build). */
+skr_status skr_check_policy(const char *src, size_t len, skr_syntax syntax,
+                            const skr_limits *limits, skr_diags *diags);
+
 /* --- end of linting --- */
 
 #ifdef __cplusplus
