@@ -87,6 +87,15 @@ else
     tail -n 20 "$SCRATCH/fmt.log"
 fi
 
+# --- the editor grammar colours the DSL corpus --------------------------------
+if python3 tests/test_editor_grammar.py >"$SCRATCH/grammar.log" 2>&1; then
+    pass
+    tail -n 1 "$SCRATCH/grammar.log"
+else
+    fail "tests/test_editor_grammar.py"
+    cat "$SCRATCH/grammar.log"
+fi
+
 # --- skr bench: the shape of its output, never its speed ----------------------
 if bash tests/cli/bench-smoke.sh "$SKR" >"$SCRATCH/bench.log" 2>&1; then
     pass
