@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util.h"
 
 static void print_value_text(FILE *out, const skr_value_view *v)
 {
@@ -15,7 +16,12 @@ static void print_value_text(FILE *out, const skr_value_view *v)
 	case SKR_TYPE_FALSE: fputs("false", out); break;
 	case SKR_TYPE_TRUE: fputs("true", out); break;
 	case SKR_TYPE_INT: fprintf(out, "%" PRId64, v->i); break;
-	case SKR_TYPE_DOUBLE: fprintf(out, "%.17g", v->d); break;
+	case SKR_TYPE_DOUBLE: {
+		char number[40];
+		skr_format_double(v->d, number, sizeof number);
+		fputs(number, out);
+		break;
+	}
 	case SKR_TYPE_STRING: cli_json_string(out, v->str, v->len); break;
 	case SKR_TYPE_ARRAY: fputs("[array]", out); break;
 	case SKR_TYPE_OBJECT: fputs("{object}", out); break;

@@ -1481,6 +1481,7 @@ typedef struct diag_group {
 	size_t offset;  /* of the warning */
 	size_t first;   /* index of the warning in ctx->out */
 	size_t count;   /* the warning and the notes after it */
+	int dropped;    /* a repeat of an earlier group, left out */
 } diag_group;
 
 static int compare_groups(const void *pa, const void *pb)
@@ -1535,6 +1536,22 @@ static void fill_positions(const skr_source *src, skr_diag *items, size_t count)
 /* Moves the findings into diags in the order of their positions, each
  * warning followed by its notes. When memory runs out the findings are
  * counted but dropped, as skr_diag_add does. */
+/* Whether two groups (a warning and its notes) say the same at the same
+ * place. */
+static int same_group(const skr_diag *items, const diag_group *a, const diag_group *b)
+{
+	if (a->count != b->count)
+		return 0;
+	for (size_t k = 0; k < a->count; k++) {
+		const skr_diag *x = &items[a->first + k];
+		const skr_diag *y = &items[b->first + k];
+		if (x->severity != y->severity || x->offset != y->offset || x->length != y->length ||
+		    strcmp(x->code, y->code) != 0 || strcmp(x->message, y->message) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static void hand_over(lint_ctx *ctx, skr_diags *diags)
 {
 	skr_diags *out = &ctx->out;
@@ -1574,14 +1591,34 @@ static void hand_over(lint_ctx *ctx, skr_diags *diags)
 		groups[group_count].offset = out->items[i].offset;
 		groups[group_count].first = i;
 		groups[group_count].count = 1;
+		groups[group_count].dropped = 0;
 		group_count++;
 	}
 	qsort(groups, group_count, sizeof *groups, compare_groups);
+	/* One DSL block listing several authorities becomes several entries
+	 * that share their conditions, so a rule can fire once per entry at the
+	 * same place with the same words: such repeats are reported once. */
+	size_t dropped_warnings = 0;
+	size_t same_offset_from = 0;  /* first group in groups[] at the current offset */
 	for (size_t g = 0; g < group_count; g++) {
+		if (g > 0 && groups[g].offset != groups[g - 1].offset)
+			same_offset_from = g;
+		int repeat = 0;
+		for (size_t h = same_offset_from; h < g && !repeat; h++)
+			repeat = !groups[h].dropped && same_group(out->items, &groups[h], &groups[g]);
+		groups[g].dropped = repeat;
+		if (repeat) {
+			for (size_t k = 0; k < groups[g].count; k++) {
+				skr_diag *d = &out->items[groups[g].first + k];
+				dropped_warnings += d->severity == SKR_SEV_WARNING;
+				free(d->message);
+			}
+			continue;
+		}
 		for (size_t k = 0; k < groups[g].count; k++)
 			diags->items[diags->count++] = out->items[groups[g].first + k];
 	}
-	diags->warnings += out->warnings;
+	diags->warnings += out->warnings - dropped_warnings;
 	diags->errors += out->errors;
 	diags->truncated |= out->truncated;
 	free(groups);

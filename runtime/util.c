@@ -524,6 +524,17 @@ int skr_compare_int_double(int64_t i, double d)
 	return 0;
 }
 
+int skr_format_double(double d, char *buf, size_t cap)
+{
+	int n = 0;
+	for (int digits = 15; digits <= 17; digits++) {
+		n = snprintf(buf, cap, "%.*g", digits, d);
+		if (n < 0 || (size_t)n >= cap || strtod(buf, NULL) == d)
+			break;
+	}
+	return n;
+}
+
 uint64_t skr_claim_id(const char *path, size_t len)
 {
 	return XXH3_64bits(path, len);

@@ -75,6 +75,11 @@ int skr_parse_json_number(const char *text, size_t len, int *is_int,
  * returns -1, 0 or 1. d must not be NaN. */
 int skr_compare_int_double(int64_t i, double d);
 
+/* Writes the shortest "%.Ng" form of d (N from 15 to 17) that reads back
+ * as the same double, so 0.9 prints as 0.9. Returns what snprintf
+ * returns. */
+int skr_format_double(double d, char *buf, size_t cap);
+
 /* XXH3-64 of a claim path, the id stored in programs and claims indexes. */
 uint64_t skr_claim_id(const char *path, size_t len);
 

@@ -83,9 +83,12 @@ static void put_const(text *t, const skr_prog_const *k)
 	case SKR_CONST_INT:
 		putf(t, "%" PRId64, k->n.i);
 		break;
-	case SKR_CONST_DBL:
-		putf(t, "%.17g", k->n.d);
+	case SKR_CONST_DBL: {
+		char number[40];
+		skr_format_double(k->n.d, number, sizeof number);
+		putf(t, "%s", number);
 		break;
+	}
 	default:
 		put(t, k->boolean ? "true" : "false", k->boolean ? 4 : 5);
 		break;
