@@ -436,15 +436,20 @@ static skr_status check_key(rejection *r, const skr_trust_authority *authority,
 	return SKR_OK;
 }
 
+/* Verifies the signature with the selected key, or with each usable key
+ * of the authority when the token has no kid. The signing input is hashed
+ * once for all of them. */
 static skr_status check_signature(rejection *r, const skr_trust_authority *authority,
                                   const skr_jws *jws, const skr_trust_key *key, skr_token *out)
 {
 	char auth[SKR_SHOWN_MAX + 4];
 	skr_shown(authority->name, authority->name_len, auth);
+	uint8_t digest[SKR_MAX_HASH_BYTES];
+	skr_hash_for_alg(jws->alg, jws->signing_input, jws->signing_input_len, digest);
 
 	if (key != NULL) {
-		if (skr_rsa_verify(&key->pub, jws->alg, jws->signing_input, jws->signing_input_len,
-		                   jws->signature, jws->signature_len))
+		if (skr_rsa_verify_digest(&key->prepared, jws->alg, digest, jws->signature,
+		                          jws->signature_len))
 			return SKR_OK;
 		char kid[SKR_SHOWN_MAX + 4];
 		skr_shown(key->kid, key->kid_len, kid);
@@ -459,8 +464,8 @@ static skr_status check_signature(rejection *r, const skr_trust_authority *autho
 		if (k->skipped != NULL || (k->alg != 0 && k->alg != (uint32_t)jws->alg))
 			continue;
 		tried++;
-		if (skr_rsa_verify(&k->pub, jws->alg, jws->signing_input, jws->signing_input_len,
-		                   jws->signature, jws->signature_len)) {
+		if (skr_rsa_verify_digest(&k->prepared, jws->alg, digest, jws->signature,
+		                          jws->signature_len)) {
 			out->kid = k->kid;
 			out->kid_len = k->kid_len;
 			return SKR_OK;

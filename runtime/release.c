@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sha256.h"
 #include "program.h"
 #include "token.h"
 
@@ -98,10 +99,7 @@ static void put_hex(record_out *out, const uint8_t *v, size_t n)
 static void put_sha256(record_out *out, const void *data, size_t len)
 {
 	uint8_t digest[32];
-	br_sha256_context ctx;
-	br_sha256_init(&ctx);
-	br_sha256_update(&ctx, data, len);
-	br_sha256_out(&ctx, digest);
+	skr_sha256(data, len, digest);
 	put_hex(out, digest, sizeof digest);
 }
 

@@ -1,8 +1,11 @@
 /*
- * RSASSA-PKCS1-v1_5 (RS256, RS384, RS512) on top of BearSSL.
+ * RSASSA-PKCS1-v1_5 (RS256, RS384, RS512): verification with the prepared
+ * keys of rsa_fast.c, signing and the SHA-384 and SHA-512 hashes with
+ * BearSSL.
  */
 #include <string.h>
 
+#include "sha256.h"
 #include "token.h"
 
 /* Hash function of each algorithm, its DigestInfo OID (for signing with
@@ -43,6 +46,10 @@ size_t skr_hash_for_alg(skr_alg alg, const void *msg, size_t len,
 	if (h == NULL)
 		return 0;
 
+	if (alg == SKR_ALG_RS256) {
+		skr_sha256(msg, len, out);
+		return h->len;
+	}
 	br_hash_compat_context ctx;
 	h->hash->init(&ctx.vtable);
 	h->hash->update(&ctx.vtable, msg, len);
@@ -76,19 +83,18 @@ uint32_t skr_bignum_bits(const uint8_t *v, size_t len)
 	return bits;
 }
 
-int skr_rsa_verify(const br_rsa_public_key *key, skr_alg alg, const void *msg,
-                   size_t msg_len, const uint8_t *sig, size_t sig_len)
+int skr_rsa_verify_digest(const skr_rsa_fast_key *key, skr_alg alg, const uint8_t *digest,
+                          const uint8_t *sig, size_t sig_len)
 {
 	const alg_hash *h = hash_of(alg);
-	if (h == NULL || key == NULL || sig == NULL)
+	if (h == NULL || key == NULL || key->limbs == 0 || digest == NULL || sig == NULL)
 		return 0;
 
-	/* BearSSL's public operation checks this too; checking it here keeps
-	 * the rule visible and independent of the engine. */
-	uint32_t bits = skr_bignum_bits(key->n, key->nlen);
-	size_t k = (bits + 7u) / 8u;
+	/* skr_rsa_fast_public checks the length too. Checking it here keeps
+	 * the rule visible. */
+	size_t k = key->n_bytes;
 	size_t t_len = sizeof h->prefix + h->len;
-	if (bits == 0 || bits > SKR_MAX_RSA_BITS || sig_len != k || k < t_len + 11u)
+	if (key->n_bits > SKR_MAX_RSA_BITS || sig_len != k || k < t_len + 11u)
 		return 0;
 
 	/* Encode and compare (RFC 8017 section 8.2.2): rebuild the one valid
@@ -102,18 +108,33 @@ int skr_rsa_verify(const br_rsa_public_key *key, skr_alg alg, const void *msg,
 	memset(expected + 2, 0xff, k - t_len - 3);
 	expected[k - t_len - 1] = 0x00;
 	memcpy(expected + k - t_len, h->prefix, sizeof h->prefix);
-	skr_hash_for_alg(alg, msg, msg_len, expected + k - h->len);
+	memcpy(expected + k - h->len, digest, h->len);
 
-	/* NOTE: br_rsa_public computes the modulus's Montgomery constants on
-	 * every call, so one verification costs several times what OpenSSL
-	 * takes with a reused key context. Keeping those constants per trust
-	 * store key would need BearSSL's internal big-integer functions. */
+	/* The public operation fails when the signature is not below n. */
 	uint8_t em[SKR_MAX_RSA_BYTES];
-	memcpy(em, sig, k);
-	br_rsa_public public_op = br_rsa_public_get_default();
-	if (!public_op(em, k, key))
+	if (!skr_rsa_fast_public(key, sig, sig_len, em))
 		return 0;
 	return skr_ct_equal(expected, em, k);
+}
+
+int skr_rsa_verify_prepared(const skr_rsa_fast_key *key, skr_alg alg, const void *msg,
+                            size_t msg_len, const uint8_t *sig, size_t sig_len)
+{
+	uint8_t digest[SKR_MAX_HASH_BYTES];
+	if (skr_hash_for_alg(alg, msg, msg_len, digest) == 0)
+		return 0;
+	return skr_rsa_verify_digest(key, alg, digest, sig, sig_len);
+}
+
+int skr_rsa_verify(const br_rsa_public_key *key, skr_alg alg, const void *msg,
+                   size_t msg_len, const uint8_t *sig, size_t sig_len)
+{
+	if (key == NULL)
+		return 0;
+	skr_rsa_fast_key prepared;
+	if (!skr_rsa_fast_init(&prepared, key->n, key->nlen, key->e, key->elen))
+		return 0;
+	return skr_rsa_verify_prepared(&prepared, alg, msg, msg_len, sig, sig_len);
 }
 
 int skr_rsa_sign(const br_rsa_private_key *key, skr_alg alg, const void *msg,

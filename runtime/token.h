@@ -1,7 +1,7 @@
 /*
  * Internals of token verification: the trust store's layout, the JWS
- * compact parser and the RSA glue around BearSSL. Nothing here is public;
- * tests include it to reach the layers one at a time.
+ * compact parser and the RSA glue around rsa_fast.c and BearSSL. Nothing
+ * here is public; tests include it to reach the layers one at a time.
  */
 #ifndef SKR_TOKEN_H
 #define SKR_TOKEN_H
@@ -11,10 +11,12 @@
 
 #include <bearssl.h>
 
+#include "rsa_fast.h"
 #include "skr.h"
 #include "util.h"
 
-/* BearSSL's i31 and i62 engines handle moduli up to this size. */
+/* The largest modulus of a trust store key. rsa_fast.c and BearSSL's i31
+ * and i62 engines handle moduli up to this size. */
 #define SKR_MAX_RSA_BITS 4096u
 #define SKR_MAX_RSA_BYTES (SKR_MAX_RSA_BITS / 8u)
 /* Largest digest of an implemented algorithm (SHA-512). */
@@ -31,8 +33,10 @@ void skr_shown(const char *s, size_t len, char out[SKR_SHOWN_MAX + 4]);
 
 /* ---- RSA glue (rsa_verify.c) ---- */
 
-/* Hashes msg with the hash of alg into out. Returns the digest length, or
- * 0 when alg is not a single implemented algorithm. */
+/* Hashes msg with the hash of alg into out: SHA-256 with skr_sha256 (the
+ * x86 SHA extensions where present), SHA-384 and SHA-512 with BearSSL.
+ * Returns the digest length, or 0 when alg is not a single implemented
+ * algorithm. */
 size_t skr_hash_for_alg(skr_alg alg, const void *msg, size_t len,
                         uint8_t out[SKR_MAX_HASH_BYTES]);
 
@@ -40,13 +44,26 @@ size_t skr_hash_for_alg(skr_alg alg, const void *msg, size_t len,
  * when they are equal. */
 int skr_ct_equal(const void *a, const void *b, size_t len);
 
-/* Verifies an RSASSA-PKCS1-v1_5 signature over msg with the hash of alg.
- * The signature must be exactly as long as the modulus. BearSSL raises it
- * to the public exponent, and the result must equal the encoding that this
- * function builds from its own hash of msg, compared in constant time over
- * every byte. Returns 1 when the signature is valid, 0 otherwise (a bad
- * key included). The key's size and exponent are not checked here because
- * the trust store checks them. */
+/* Verifies an RSASSA-PKCS1-v1_5 signature given the digest of the signed
+ * message (from skr_hash_for_alg with the same alg). The signature must be
+ * exactly as long as the modulus and below it. It is raised to the public
+ * exponent, and the result must equal the encoding 00 01 FF..FF 00
+ * DigestInfo digest that this function builds, compared in constant time
+ * over every byte. Returns 1 when the signature is valid, 0 otherwise (an
+ * unprepared key included). Allocates nothing. The key's size and exponent
+ * are not checked here because the trust store checks them. */
+int skr_rsa_verify_digest(const skr_rsa_fast_key *key, skr_alg alg, const uint8_t *digest,
+                          const uint8_t *sig, size_t sig_len);
+
+/* Hashes msg with the hash of alg, then verifies as skr_rsa_verify_digest
+ * does. */
+int skr_rsa_verify_prepared(const skr_rsa_fast_key *key, skr_alg alg, const void *msg,
+                            size_t msg_len, const uint8_t *sig, size_t sig_len);
+
+/* Verifies as skr_rsa_verify_prepared does with a key that is prepared on
+ * the stack for this one call, which costs a few microseconds more. For
+ * keys outside a trust store (self-tests, test vectors). Returns 0 as well
+ * when skr_rsa_fast_init rejects the key. */
 int skr_rsa_verify(const br_rsa_public_key *key, skr_alg alg, const void *msg,
                    size_t msg_len, const uint8_t *sig, size_t sig_len);
 
@@ -64,6 +81,7 @@ typedef struct skr_trust_key {
 	const char *kid;            /* NULL when the JWK has no "kid" */
 	size_t kid_len;
 	br_rsa_public_key pub;      /* n and e without leading zeros; arena memory */
+	skr_rsa_fast_key prepared;  /* n and e prepared for verification, read-only after load */
 	uint32_t bits;
 	uint32_t alg;               /* the JWK's "alg" as an skr_alg, 0 for any */
 	const char *skipped;        /* NULL for a usable key, else why it was skipped */

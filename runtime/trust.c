@@ -428,6 +428,12 @@ static skr_status load_key(loader *ld, key_input *in, skr_trust_key *key)
 		skip_key(ld, in, key, "%s", why);
 		goto done;
 	}
+	/* Computes the Montgomery constants once, so no verification recomputes them. */
+	if (!skr_rsa_fast_init(&key->prepared, n, n_len, e, e_len)) {
+		skip_key(ld, in, key, "the public exponent is over %u bits or the modulus is below 3, "
+		         "which skr's RSA code does not take", SKR_RSA_FAST_MAX_BITS);
+		goto done;
+	}
 	key->pub.n = arena_copy(ld, n, n_len);
 	key->pub.nlen = n_len;
 	key->pub.e = arena_copy(ld, e, e_len);
