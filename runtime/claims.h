@@ -8,6 +8,9 @@
  * below them: a dotted path never reaches a member whose own name contains
  * a '.', so {"a.b": 1} leaves "a.b" missing and {"a": {"b": 1}} answers it.
  * Arrays are indexed as values but their elements are not (no indexing).
+ *
+ * skr_claims_parse builds the index with a single-pass scanner (claims.c).
+ * claims_reference.c keeps the jansson parser it replaced, for testing.
  */
 #ifndef SKR_CLAIMS_H
 #define SKR_CLAIMS_H
@@ -67,5 +70,42 @@ skr_claims_find(const skr_claims *claims, uint64_t id, const char *path, uint32_
 		i = (i + 1) & claims->mask;
 	}
 }
+
+/* ---- internal, not part of the public API: shared by the scanner
+ * (claims.c) and the reference parser (claims_reference.c) ---------------- */
+
+/* Parses claims JSON with jansson 2.14 and indexes it by walking the tree.
+ * It has the contract of skr_claims_parse and returns the same result,
+ * except that jansson skips a raw NUL byte right after a number or literal.
+ * The differential tests and the fuzz target hold the scanner to it. It is
+ * much slower than skr_claims_parse (docs/CLAIMS.md has numbers), and
+ * nothing on the release path calls it. */
+skr_status skr_claims_parse_reference(const char *json, size_t len, const skr_limits *limits,
+                                      skr_diags *diags, skr_claims **out);
+
+/* Checks what both parsers check before reading any JSON: the arguments,
+ * the size limit and a leading byte-order mark. Resets *out, replaces a
+ * NULL *json (with len 0) by "" and a NULL *limits by *defaults. Returns
+ * SKR_OK when parsing may go on, else the status to return, with an error
+ * added to diags for a rejected input. */
+skr_status skr_claims_check_input(const char **json, size_t len, const skr_limits **limits,
+                                  skr_limits *defaults, skr_diags *diags, skr_claims **out);
+
+/* Allocates an empty index with an initialised arena, or returns NULL. */
+skr_claims *skr_claims_new(void);
+
+/* Fills the numeric and boolean views of a string value from its str and
+ * len (see SKR_NUM_* and SKR_BOOL_*). */
+void skr_claims_set_string_views(skr_claim_value *value);
+
+/* Builds the open-addressing table over claims->nodes[0..count). Returns
+ * SKR_E_NOMEM when the arena cannot grow. */
+skr_status skr_claims_build_table(skr_claims *claims);
+
+/* Number of bytes of len at s that a message quotes: at most 60, cut back
+ * to the start of a UTF-8 sequence so the message stays valid UTF-8. */
+int skr_claims_quote_length(const char *s, size_t len);
+/* "..." when a quote of len bytes is cut, else "". */
+const char *skr_claims_quote_ellipsis(size_t len);
 
 #endif
