@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,7 +488,20 @@ int skr_parse_json_number(const char *text, size_t len, int *is_int,
 		}
 	} else {
 		errno = 0;
-		double v = strtod(copy, NULL);
+		char *end = NULL;
+		double v = strtod(copy, &end);
+		if (end != copy + len) {
+			/* strtod follows the program's locale; under one with a
+			 * decimal comma it stops at the '.', so retry with the
+			 * locale's decimal point in its place. */
+			const char *point = localeconv()->decimal_point;
+			char *dot = strchr(copy, '.');
+			if (dot && point && point[0] && !point[1]) {
+				*dot = point[0];
+				v = strtod(copy, &end);
+				*dot = '.';
+			}
+		}
 		if (isinf(v)) {
 			rc = 3;
 		} else {

@@ -63,6 +63,9 @@ clang "${SAN[@]}" "${objects[@]}" "${lib_objects[@]}" "${LIBS[@]}" -lcriterion -
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# Criterion 2.4's runner itself leaks 48 bytes when a test with a longer
+# .timeout runs before one with a shorter one; that leak is not ours.
+export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
 echo "sanitize: running the test suite under ASan and UBSan"
 "$OUT/skr-tests" --jobs 2 --short-filename
 echo "sanitize: running the command-line tests under ASan and UBSan"
