@@ -374,48 +374,36 @@ Test(claims_scanner, large_object_members_agree)
 	free(json);
 }
 
-typedef skr_status (*parse_fn)(const char *, size_t, const skr_limits *, skr_diags *,
-                               skr_claims **);
-
-static double time_parse(parse_fn parse, const char *json, size_t len, const skr_limits *limits)
+Test(claims_scanner, large_object_every_member)
 {
-	struct timespec start, end;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	skr_claims *claims = NULL;
-	cr_assert_eq(parse(json, len, limits, NULL, &claims), SKR_OK);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	skr_claims_free(claims);
-	return (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
-}
-
-Test(claims_scanner, large_object_linear_time)
-{
-	/* 16,384 members in one object. jansson checks each name with one
-	 * hash lookup, so the reference is a linear-time yardstick measured
-	 * under the same build and load. A quadratic duplicate check would make
-	 * the scanner far slower than it, with about 134 million name
-	 * comparisons. Each parser is timed as the best of 7 interleaved runs. */
+	/* 16,384 members in one object, past the table of eight names that
+	 * are compared one by one, so the hash set of names does the work:
+	 * every member is found, and a duplicate of the first name in last
+	 * place is caught. How the time grows with size is measured by
+	 * bench/tools/claims_parse.c, never asserted here. */
 	skr_limits limits;
 	skr_limits_init(&limits);
 	limits.token_bytes = 1u << 20;
 	limits.claims_members = 1u << 20;
 	size_t len;
 	char *json = many_members(16384, 0, &len);
-	double scanner = 1e9;
-	double reference = 1e9;
-	for (int run = 0; run < 7; run++) {
-		double seconds = time_parse(skr_claims_parse, json, len, &limits);
-		if (seconds < scanner)
-			scanner = seconds;
-		seconds = time_parse(skr_claims_parse_reference, json, len, &limits);
-		if (seconds < reference)
-			reference = seconds;
+	skr_claims *claims = NULL;
+	cr_assert_eq(skr_claims_parse(json, len, &limits, NULL, &claims), SKR_OK);
+	for (unsigned m = 0; m < 16384; m += 997) {
+		char name[16];
+		snprintf(name, sizeof name, "m%05u", m);
+		skr_value_view value;
+		cr_assert(skr_claims_lookup(claims, name, strlen(name), &value), "%s is missing", name);
+		cr_assert_eq(value.i, (int64_t)m);
 	}
+	skr_claims_free(claims);
 	free(json);
-	cr_log_info("16384 members in one object: scanner %.0f us, reference %.0f us", scanner * 1e6,
-	            reference * 1e6);
-	cr_assert_lt(scanner, reference, "scanner %.0f us, reference %.0f us", scanner * 1e6,
-	             reference * 1e6);
+
+	json = many_members(16384, 1, &len);
+	claims = NULL;
+	cr_assert_eq(skr_claims_parse(json, len, &limits, NULL, &claims), SKR_E_CLAIMS);
+	cr_assert_null(claims);
+	free(json);
 }
 
 Test(claims_scanner, decimal_comma_locale)
