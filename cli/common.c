@@ -190,7 +190,9 @@ int cli_load_program(const char *path, const skr_limits *limits, skr_program **p
 {
 	char *data;
 	size_t len;
-	if (cli_read_file(path, limits->policy_bytes * 4 + 4096, &data, &len) != 0)
+	/* A compiled program takes about four times the bytes of its policy
+	 * text, so a program of a policy at the size limit must still load. */
+	if (cli_read_file(path, limits->policy_bytes * 16 + 65536, &data, &len) != 0)
 		return SKR_EXIT_INVALID;
 	skr_buffer image = { NULL, 0 };
 	skr_diags diags;

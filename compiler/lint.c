@@ -981,7 +981,7 @@ static void report_contradiction(lint_ctx *ctx, const skr_ast_node *first,
 	report(ctx, SKR_SEV_WARNING, "lint-contradiction", second->span,
 	       "%s can never hold together with %s (line %u) in the same allOf, so that allOf never holds",
 	       a.text, b.text, (unsigned)line_of(ctx, first->span.offset));
-	report(ctx, SKR_SEV_NOTE, NULL, first->span, "the other condition is here");
+	report(ctx, SKR_SEV_NOTE, "lint-note", first->span, "the other condition is here");
 }
 
 typedef struct bound {
@@ -1127,9 +1127,10 @@ static uint64_t node_hash(const skr_ast_node *n)
 		/* Numerically equal numbers hash alike: an integral double hashes
 		 * as the integer. */
 		double d = num.is_int ? (double)num.i : num.d;
-		int64_t as_int = (int64_t)d;
-		if (d >= -9.2e18 && d <= 9.2e18 && (double)as_int == d)
-			h ^= mix((uint64_t)as_int + 1);
+		/* Convert only inside the int64 range: a cast of a larger double
+		 * is undefined behaviour. */
+		if (d >= -9.2e18 && d <= 9.2e18 && (double)(int64_t)d == d)
+			h ^= mix((uint64_t)(int64_t)d + 1);
 		else
 			h ^= mix(0x5555);
 	} else {
@@ -1257,7 +1258,7 @@ static void lint_duplicates(lint_ctx *ctx, const skr_ast_node *group)
 				       "this group repeats the one at line %u of the same %s; remove one",
 				       (unsigned)line_of(ctx, first->span.offset), kind);
 			}
-			report(ctx, SKR_SEV_NOTE, NULL, first->span, "the same condition is here");
+			report(ctx, SKR_SEV_NOTE, "lint-note", first->span, "the same condition is here");
 			break;
 		}
 	}
@@ -1347,7 +1348,7 @@ static void lint_redundant_entries(lint_ctx *ctx)
 			} else {
 				continue;
 			}
-			report(ctx, SKR_SEV_NOTE, NULL, reported[j] ? earlier->authority_span : later->authority_span,
+			report(ctx, SKR_SEV_NOTE, "lint-note", reported[j] ? earlier->authority_span : later->authority_span,
 			       "the other entry is here");
 		}
 	}

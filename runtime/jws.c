@@ -285,8 +285,19 @@ static skr_status check_alg(rejection *r, const json_t *header, const skr_verify
 static skr_status parse_header(rejection *r, const uint8_t *text, size_t len,
                                const skr_verify_options *options, skr_jws *jws)
 {
+	/* jansson 2.14 ignores a NUL byte right after a number or literal;
+	 * strict JSON never holds a raw one. */
+	if (memchr(text, '\0', len) != NULL)
+		return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
+		              "the header is not valid JSON: it holds a raw NUL byte");
 	json_error_t err;
 	json_t *header = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &err);
+	if (header == NULL) {
+		for (char *c = err.text; *c; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7F)
+				*c = ' ';
+		}
+	}
 	if (header == NULL)
 		return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
 		              "the header is not valid JSON: %s (at byte %d of the decoded header)",

@@ -562,11 +562,25 @@ skr_status skr_trust_load(const char *json, size_t len, const skr_trust_options 
 		options = &defaults;
 	}
 
+	/* jansson 2.14 ignores a NUL byte right after a number or literal, and
+	 * strict JSON has no raw NUL anywhere, so reject one first. */
+	const char *nul = memchr(json, '\0', len);
+	if (nul != NULL) {
+		skr_source src = { json, len };
+		skr_diag_add(diags, &src, SKR_SEV_ERROR, "trust-json", (size_t)(nul - json), 1,
+		             "invalid trust store JSON: a raw NUL byte; JSON text never contains one");
+		return SKR_E_TRUST;
+	}
 	json_error_t err;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL) {
 		skr_source src = { json, len };
 		size_t at = err.position > 0 && (size_t)err.position <= len ? (size_t)err.position : 0;
+		/* jansson quotes the input in its message; keep it on one line. */
+		for (char *c = err.text; *c; c++) {
+			if ((unsigned char)*c < 0x20 || *c == 0x7F)
+				*c = ' ';
+		}
 		skr_diag_add(diags, &src, SKR_SEV_ERROR, "trust-json", at, 0,
 		             "invalid trust store JSON: %s", err.text);
 		return SKR_E_TRUST;
