@@ -232,6 +232,13 @@ void skr_diag_vadd(skr_diags *diags, const skr_source *src, skr_severity severit
 		diags->truncated = 1;
 		return;
 	}
+	/* A message is one line: a control character from quoted input (a
+	 * parser's error text, say) becomes a space, so nothing a document
+	 * holds can break the rendering or forge another line. */
+	for (char *c = message; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7F)
+			*c = ' ';
+	}
 	if (diags->count == diags->capacity) {
 		size_t capacity = diags->capacity ? diags->capacity * 2 : 8;
 		skr_diag *items = realloc(diags->items, capacity * sizeof *items);
