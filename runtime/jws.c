@@ -292,12 +292,6 @@ static skr_status parse_header(rejection *r, const uint8_t *text, size_t len,
 		              "the header is not valid JSON: it holds a raw NUL byte");
 	json_error_t err;
 	json_t *header = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &err);
-	if (header == NULL) {
-		for (char *c = err.text; *c; c++) {
-			if ((unsigned char)*c < 0x20 || *c == 0x7F)
-				*c = ' ';
-		}
-	}
 	if (header == NULL)
 		return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
 		              "the header is not valid JSON: %s (at byte %d of the decoded header)",

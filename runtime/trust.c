@@ -576,11 +576,6 @@ skr_status skr_trust_load(const char *json, size_t len, const skr_trust_options 
 	if (root == NULL) {
 		skr_source src = { json, len };
 		size_t at = err.position > 0 && (size_t)err.position <= len ? (size_t)err.position : 0;
-		/* jansson quotes the input in its message; keep it on one line. */
-		for (char *c = err.text; *c; c++) {
-			if ((unsigned char)*c < 0x20 || *c == 0x7F)
-				*c = ' ';
-		}
 		skr_diag_add(diags, &src, SKR_SEV_ERROR, "trust-json", at, 0,
 		             "invalid trust store JSON: %s", err.text);
 		return SKR_E_TRUST;
