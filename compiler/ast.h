@@ -1,9 +1,9 @@
 /*
  * Policy syntax tree, shared by the JSON and DSL front ends and consumed by
  * the compiler, the linter and the formatter. A front end hands over a tree
- * that already satisfies the shape rules of the policy language (one
- * operator per condition, non-empty groups, valid values, a known version);
- * the compiler relies on that and only checks what needs the whole policy.
+ * that already satisfies the shape rules of the policy language: one
+ * operator per condition, non-empty groups, valid values, a known version.
+ * The compiler relies on that and only checks what needs the whole policy.
  *
  * All memory belongs to the arena passed to the front end. Strings are
  * decoded (escapes resolved), may hold NUL bytes, and carry their length;

@@ -112,7 +112,7 @@ static int intern_grow(intern *t)
 }
 
 /* Returns the index of the key, inserting it as `next` when new. *found
- * says which. Returns -1 when memory runs out. text must outlive t and be
+ * is 1 when the key was already present and 0 when it was inserted. Returns -1 when memory runs out. text must outlive t and be
  * non-NULL (use "" for the empty string). */
 static int64_t intern_find(intern *t, const char *text, size_t len, uint64_t tag,
                            uint32_t next, int *found)

@@ -195,7 +195,7 @@ void skr_claims_free(skr_claims *claims);
  * and len; returns 0 otherwise. */
 int skr_claims_issuer(const skr_claims *claims, const char **text, size_t *len);
 
-/* JSON value types as the evaluator sees them. */
+/* JSON value types of claims, as the evaluator distinguishes them. */
 typedef enum skr_type {
 	SKR_TYPE_NULL = 0,
 	SKR_TYPE_FALSE,

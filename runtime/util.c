@@ -498,7 +498,7 @@ int skr_parse_json_number(const char *text, size_t len, int *is_int,
 		char *end = NULL;
 		double v = strtod(copy, &end);
 		if (end != copy + len) {
-			/* strtod follows the program's locale; under one with a
+			/* strtod follows the program's locale. Under one with a
 			 * decimal comma it stops at the '.', so retry with the
 			 * locale's decimal point in its place. */
 			const char *point = localeconv()->decimal_point;
