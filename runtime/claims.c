@@ -1289,7 +1289,9 @@ static int fail_not_object(scanner *s, size_t start)
 static int finish_index(scanner *s)
 {
 	skr_claims *claims = s->claims;
-	if (s->node_count > 0) {
+	if (claims->keep != NULL) {
+		claims->nodes = s->nodes;
+	} else if (s->node_count > 0) {
 		claims->nodes = skr_arena_alloc(&claims->arena, (size_t)s->node_count * sizeof *claims->nodes);
 		if (!claims->nodes)
 			return fail_nomem(s);
@@ -1322,6 +1324,21 @@ static int scan_claims(scanner *s)
 	return finish_index(s);
 }
 
+/* Work memory of a reusable index: the scanner's arrays, grown to the
+ * largest input seen so far. The node array also holds the index's nodes,
+ * so a reused index never copies them. */
+typedef struct skr_claims_keep {
+	skr_claim_node *nodes;
+	uint32_t node_cap;
+	scan_name *names;
+	uint32_t name_cap;
+	uint32_t *set_slots;
+	uint32_t set_cap;
+	scan_frame *frames;
+	uint32_t frame_cap;
+	size_t reserve;      /* arena bytes kept from the start */
+} skr_claims_keep;
+
 static void scanner_init(scanner *s, const char *json, size_t len, const skr_limits *limits,
                          skr_diags *diags)
 {
@@ -1350,6 +1367,33 @@ static void scanner_init(scanner *s, const char *json, size_t len, const skr_lim
 	s->frames = s->frames_inline;
 	s->frame_cap = FRAMES_INLINE;
 	s->indexing = 1;
+}
+
+/* Hands a reusable index's work arrays to the scanner. They are never
+ * smaller than the inline ones, and grow with realloc. */
+static void scanner_use_keep(scanner *s, skr_claims_keep *keep)
+{
+	s->nodes = keep->nodes;
+	s->node_cap = keep->node_cap;
+	s->names = keep->names;
+	s->name_cap = keep->name_cap;
+	s->set_slots = keep->set_slots;
+	s->set_cap = keep->set_cap;
+	s->frames = keep->frames;
+	s->frame_cap = keep->frame_cap;
+}
+
+/* Takes the work arrays back after a parse, grown or not. */
+static void scanner_return_keep(scanner *s, skr_claims_keep *keep)
+{
+	keep->nodes = s->nodes;
+	keep->node_cap = s->node_cap;
+	keep->names = s->names;
+	keep->name_cap = s->name_cap;
+	keep->set_slots = s->set_slots;
+	keep->set_cap = s->set_cap;
+	keep->frames = s->frames;
+	keep->frame_cap = s->frame_cap;
 }
 
 static void scanner_release(scanner *s)
@@ -1391,11 +1435,100 @@ skr_status skr_claims_parse(const char *json, size_t len, const skr_limits *limi
 	return SKR_OK;
 }
 
+/* An index that holds nothing, for a reusable index after a failed parse. */
+static uint32_t empty_slots[1];
+
+static void clear_index(skr_claims *claims)
+{
+	claims->nodes = NULL;
+	claims->count = 0;
+	claims->slots = empty_slots;
+	claims->mask = 0;
+	claims->iss = NULL;
+}
+
+static void keep_free(skr_claims_keep *keep)
+{
+	if (!keep)
+		return;
+	free(keep->nodes);
+	free(keep->names);
+	free(keep->set_slots);
+	free(keep->frames);
+	free(keep);
+}
+
+skr_claims *skr_claims_new_reusable(size_t reserve_bytes)
+{
+	skr_claims *claims = skr_claims_new();
+	skr_claims_keep *keep = calloc(1, sizeof *keep);
+	if (!claims || !keep)
+		goto fail;
+	claims->keep = keep;
+	/* The work arrays start at twice the inline capacities, which covers
+	 * the real MAA payloads, so the scanner never uses its inline arrays
+	 * with a reusable index. */
+	keep->node_cap = 2 * NODES_INLINE;
+	keep->name_cap = 2 * NAMES_INLINE;
+	keep->set_cap = 2 * SET_SLOTS_INLINE;
+	keep->frame_cap = 2 * FRAMES_INLINE;
+	keep->nodes = malloc(keep->node_cap * sizeof *keep->nodes);
+	keep->names = malloc(keep->name_cap * sizeof *keep->names);
+	keep->set_slots = malloc(keep->set_cap * sizeof *keep->set_slots);
+	keep->frames = malloc(keep->frame_cap * sizeof *keep->frames);
+	if (!keep->nodes || !keep->names || !keep->set_slots || !keep->frames)
+		goto fail;
+	/* The strings and paths of a payload take at most about twice its
+	 * size (see STORE_FIRST_EXTRA), and the slot table a little more. */
+	keep->reserve = reserve_bytes * 2 + STORE_FIRST_EXTRA + 2 * SET_SLOTS_INLINE * sizeof(uint32_t);
+	skr_arena_reset(&claims->arena, keep->reserve);
+	if (!claims->arena.head)
+		goto fail;
+	clear_index(claims);
+	return claims;
+fail:
+	if (claims) {
+		claims->keep = keep;
+		skr_claims_free(claims);
+	} else {
+		keep_free(keep);
+	}
+	return NULL;
+}
+
+skr_status skr_claims_reparse(skr_claims *claims, const char *json, size_t len,
+                              const skr_limits *limits, skr_diags *diags)
+{
+	if (!claims || !claims->keep)
+		return SKR_E_USAGE;
+	clear_index(claims);
+	skr_arena_reset(&claims->arena, claims->keep->reserve);
+
+	skr_limits defaults;
+	skr_claims *unused;
+	skr_status checked = skr_claims_check_input(&json, len, &limits, &defaults, diags, &unused);
+	if (checked != SKR_OK)
+		return checked;
+
+	scanner s;
+	scanner_init(&s, json, len, limits, diags);
+	scanner_use_keep(&s, claims->keep);
+	s.claims = claims;
+	scan_claims(&s);
+	scanner_return_keep(&s, claims->keep);
+	if (s.status != SKR_OK) {
+		clear_index(claims);
+		return s.status;
+	}
+	return SKR_OK;
+}
+
 void skr_claims_free(skr_claims *claims)
 {
 	if (!claims)
 		return;
 	skr_arena_free(&claims->arena);
+	keep_free(claims->keep);
 	free(claims);
 }
 

@@ -52,7 +52,9 @@ struct skr_claims {
 	uint32_t *slots;     /* open addressing: node index + 1, 0 when empty */
 	uint32_t mask;       /* slot count - 1; the slot count is a power of two > count */
 	const skr_claim_node *iss;  /* top-level "iss" when it is a string */
-	skr_arena arena;     /* owns nodes, slots and every string */
+	skr_arena arena;     /* owns slots and every string, and nodes unless keep does */
+	struct skr_claims_keep *keep;  /* work memory kept between parses of a
+	                                  reusable index (claims.c); NULL otherwise */
 };
 
 /* Finds the value at a path given its id. Returns NULL when missing. */
@@ -70,6 +72,22 @@ skr_claims_find(const skr_claims *claims, uint64_t id, const char *path, uint32_
 		i = (i + 1) & claims->mask;
 	}
 }
+
+/* ---- reusable indexes: the release path's claims, which allocate nothing
+ * once they have seen their largest input ---------------------------------- */
+
+/* Allocates an empty index for skr_claims_reparse, with work memory
+ * reserved for a payload of about reserve_bytes. Returns NULL when memory
+ * runs out. skr_claims_free releases it. */
+skr_claims *skr_claims_new_reusable(size_t reserve_bytes);
+
+/* Parses json into a reusable index, replacing what it held, with the
+ * contract of skr_claims_parse. The index keeps its memory between parses
+ * and allocates only for an input that needs more room than every earlier
+ * one. On failure it is left empty (no claims). Returns SKR_E_USAGE for an
+ * index that skr_claims_new_reusable did not make. */
+skr_status skr_claims_reparse(skr_claims *claims, const char *json, size_t len,
+                              const skr_limits *limits, skr_diags *diags);
 
 /* ---- internal, not part of the public API: shared by the scanner
  * (claims.c) and the reference parser (claims_reference.c) ---------------- */

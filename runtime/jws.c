@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "base64url.h"
+#include "claims.h"
 #include "token.h"
 
 static const struct {
@@ -138,7 +137,8 @@ static skr_status decode_part(rejection *r, const char *token, size_t start, siz
 
 /* Splits the token at its two dots and decodes the parts into jws->buf. */
 static skr_status parse_form(rejection *r, const char *token, size_t len,
-                             const skr_verify_options *options, skr_jws *jws,
+                             const skr_verify_options *options, const skr_verify_memory *mem,
+                             skr_jws *jws,
                              const uint8_t **header, size_t *header_len)
 {
 	if (len > options->limits.token_bytes)
@@ -174,9 +174,14 @@ static skr_status parse_form(rejection *r, const char *token, size_t len,
 		total += skr_base64_decoded_max(end[p] - start[p]);
 	}
 
-	jws->buf = malloc(total);
-	if (jws->buf == NULL)
-		return SKR_E_NOMEM;
+	if (mem != NULL && mem->parts != NULL && total <= mem->parts_cap) {
+		jws->buf = mem->parts;
+	} else {
+		jws->buf = malloc(total);
+		if (jws->buf == NULL)
+			return SKR_E_NOMEM;
+		jws->owns_buf = 1;
+	}
 
 	uint8_t *dst[3];
 	size_t dst_len[3];
@@ -202,56 +207,24 @@ static skr_status parse_form(rejection *r, const char *token, size_t len,
 
 /* ---- header ---- */
 
-/* Checks the nesting depth and the member count of a header value. The
- * recursion is bounded by jansson's own parser depth limit. */
-static int within_limits(const json_t *v, uint32_t depth, const skr_limits *limits,
-                         uint32_t *members)
-{
-	if (!json_is_object(v) && !json_is_array(v))
-		return 1;
-	if (depth > limits->claims_depth)
-		return 0;
-
-	if (json_is_object(v)) {
-		const char *key;
-		const json_t *child;
-		*members += (uint32_t)json_object_size(v);
-		if (*members > limits->claims_members)
-			return 0;
-		json_object_foreach((json_t *)v, key, child) {
-			if (!within_limits(child, depth + 1, limits, members))
-				return 0;
-		}
-		return 1;
-	}
-
-	size_t i;
-	const json_t *child;
-	json_array_foreach(v, i, child) {
-		if (!within_limits(child, depth + 1, limits, members))
-			return 0;
-	}
-	return 1;
-}
-
 /* Reads "alg" and rejects algorithms outside the allow-list. */
-static skr_status check_alg(rejection *r, const json_t *header, const skr_verify_options *options,
-                            skr_jws *jws)
+static skr_status check_alg(rejection *r, const skr_claims *header,
+                            const skr_verify_options *options, skr_jws *jws)
 {
-	const json_t *alg = json_object_get(header, "alg");
-	if (alg == NULL)
+	skr_value_view alg;
+	if (!skr_claims_lookup(header, "alg", 3, &alg))
 		return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
 		              "the header has no \"alg\" member");
-	if (!json_is_string(alg))
+	if (alg.type != SKR_TYPE_STRING)
 		return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
 		              "the header's \"alg\" is not a string");
 
-	const char *name = json_string_value(alg);
-	size_t len = json_string_length(alg);
+	const char *name = alg.str;
+	size_t len = alg.len;
 	char text[SKR_SHOWN_MAX + 4];
 	skr_shown(name, len, text);
 
-	if (strcmp(name, "none") == 0 && len == 4)
+	if (len == 4 && memcmp(name, "none", 4) == 0)
 		return reject(r, SKR_CHECK_HEADER, "alg_not_allowed", 0, 0,
 		              "alg \"none\" marks an unsigned token, which is never accepted");
 	if (len >= 2 && name[0] == 'H' && name[1] == 'S')
@@ -280,80 +253,81 @@ static skr_status check_alg(rejection *r, const json_t *header, const skr_verify
 	return SKR_OK;
 }
 
-/* Parses the header JSON strictly and reads alg, crit and kid. jku, x5u,
- * jwk and x5c are deliberately ignored: a token never supplies its key. */
+/* Parses the header JSON with the strict claims scanner, under the claims
+ * limits, and reads alg, crit and kid. jku, x5u, jwk and x5c are
+ * deliberately ignored: a token never supplies its key. The scanner's
+ * error goes into a local list and is repeated once, with the check's
+ * reason, so the caller sees one error per rejection. */
 static skr_status parse_header(rejection *r, const uint8_t *text, size_t len,
-                               const skr_verify_options *options, skr_jws *jws)
+                               const skr_verify_options *options, const skr_verify_memory *mem,
+                               skr_jws *jws)
 {
-	/* jansson 2.14 ignores a NUL byte right after a number or literal;
-	 * strict JSON never holds a raw one. */
-	if (memchr(text, '\0', len) != NULL)
-		return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
-		              "the header is not valid JSON: it holds a raw NUL byte");
-	json_error_t err;
-	json_t *header = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &err);
-	if (header == NULL)
-		return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
-		              "the header is not valid JSON: %s (at byte %d of the decoded header)",
-		              err.text, err.position);
-
-	skr_status st = SKR_OK;
-	uint32_t members = 0;
-	if (!json_is_object(header)) {
-		st = reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
-		            "the header is not a JSON object");
-		goto done;
+	skr_diags local;
+	skr_diags_init(&local);
+	skr_diags *diags = r->diags != NULL ? &local : NULL;
+	skr_status st;
+	if (mem != NULL && mem->header != NULL) {
+		jws->header = mem->header;
+		st = skr_claims_reparse(jws->header, (const char *)text, len, &options->limits, diags);
+	} else {
+		st = skr_claims_parse((const char *)text, len, &options->limits, diags, &jws->header);
+		jws->owns_header = jws->header != NULL;
 	}
-	if (!within_limits(header, 1, &options->limits, &members)) {
-		st = reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
-		            "the header exceeds the claims depth limit of %u or the member limit of %u",
-		            options->limits.claims_depth, options->limits.claims_members);
-		goto done;
+	if (st != SKR_OK) {
+		if (st == SKR_E_CLAIMS) {
+			const skr_diag *d = local.count > 0 ? &local.items[0] : NULL;
+			if (d != NULL && d->message != NULL)
+				st = reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
+				            "the header is not a valid JSON object: %s, at byte %zu of the "
+				            "decoded header", d->message, d->offset);
+			else
+				st = reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
+				            "the header is not a valid JSON object");
+		}
+		skr_diags_free(&local);
+		return st;
 	}
+	skr_diags_free(&local);
 
-	st = check_alg(r, header, options, jws);
+	st = check_alg(r, jws->header, options, jws);
 	if (st != SKR_OK)
-		goto done;
+		return st;
 
-	if (json_object_get(header, "crit") != NULL) {
-		st = reject(r, SKR_CHECK_HEADER, "crit_not_supported", 0, 0,
-		            "the header has a \"crit\" member; no critical extension is supported");
-		goto done;
+	if (skr_claims_lookup(jws->header, "crit", 4, NULL))
+		return reject(r, SKR_CHECK_HEADER, "crit_not_supported", 0, 0,
+		              "the header has a \"crit\" member; no critical extension is supported");
+
+	skr_value_view kid;
+	if (skr_claims_lookup(jws->header, "kid", 3, &kid)) {
+		if (kid.type != SKR_TYPE_STRING)
+			return reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
+			              "the header's \"kid\" is not a string");
+		/* The index keeps a NUL after every string. */
+		jws->kid = kid.str;
+		jws->kid_len = kid.len;
 	}
-
-	const json_t *kid = json_object_get(header, "kid");
-	if (kid != NULL) {
-		if (!json_is_string(kid)) {
-			st = reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
-			            "the header's \"kid\" is not a string");
-			goto done;
-		}
-		jws->kid_len = json_string_length(kid);
-		jws->kid = malloc(jws->kid_len + 1);
-		if (jws->kid == NULL) {
-			st = SKR_E_NOMEM;
-			goto done;
-		}
-		memcpy(jws->kid, json_string_value(kid), jws->kid_len + 1);
-	}
-
-done:
-	json_decref(header);
-	return st;
+	return SKR_OK;
 }
 
 skr_status skr_jws_parse(const char *token, size_t len, const skr_verify_options *options,
                          skr_diags *diags, skr_jws *jws, const char **reason,
                          skr_token_check *check)
 {
+	return skr_jws_parse_in(token, len, options, NULL, diags, jws, reason, check);
+}
+
+skr_status skr_jws_parse_in(const char *token, size_t len, const skr_verify_options *options,
+                            const skr_verify_memory *mem, skr_diags *diags, skr_jws *jws,
+                            const char **reason, skr_token_check *check)
+{
 	rejection r = { diags, NULL, SKR_CHECK_FORM };
 	const uint8_t *header = NULL;
 	size_t header_len = 0;
 
 	memset(jws, 0, sizeof *jws);
-	skr_status st = parse_form(&r, token, len, options, jws, &header, &header_len);
+	skr_status st = parse_form(&r, token, len, options, mem, jws, &header, &header_len);
 	if (st == SKR_OK)
-		st = parse_header(&r, header, header_len, options, jws);
+		st = parse_header(&r, header, header_len, options, mem, jws);
 	if (st == SKR_E_TOKEN) {
 		*reason = r.reason;
 		*check = r.check;
@@ -363,8 +337,10 @@ skr_status skr_jws_parse(const char *token, size_t len, const skr_verify_options
 
 void skr_jws_free(skr_jws *jws)
 {
-	free(jws->buf);
-	free(jws->kid);
+	if (jws->owns_buf)
+		free(jws->buf);
+	if (jws->owns_header)
+		skr_claims_free(jws->header);
 	memset(jws, 0, sizeof *jws);
 }
 
@@ -382,11 +358,9 @@ static skr_status check_issuer(rejection *r, const skr_trust *trust, const skr_c
 		return reject(r, SKR_CHECK_ISSUER, "issuer_missing", 0, 0,
 		              "the claims' \"iss\" is not a string");
 
-	out->issuer = malloc(iss.len + 1);
-	if (out->issuer == NULL)
-		return SKR_E_NOMEM;
-	memcpy(out->issuer, iss.str, iss.len);
-	out->issuer[iss.len] = '\0';
+	/* Borrowed from the claims, which keep a NUL after every string;
+	 * skr_token_verify copies it. */
+	out->issuer = (char *)iss.str;
 	out->issuer_len = iss.len;
 
 	*authority = skr_trust_find(trust, iss.str, iss.len);
@@ -542,14 +516,30 @@ static skr_status check_lifetime(rejection *r, const skr_claims *claims,
 	return SKR_OK;
 }
 
+skr_status skr_token_check_lifetime(const skr_claims *claims, const skr_verify_options *options,
+                                    skr_diags *diags, const char **reason)
+{
+	rejection r = { diags, NULL, SKR_CHECK_LIFETIME };
+	skr_status st = check_lifetime(&r, claims, options);
+	*reason = r.reason;
+	return st;
+}
+
 /* Runs the checks after the compact form and the header. */
 static skr_status verify_parsed(rejection *r, const skr_trust *trust, const skr_jws *jws,
-                                const skr_verify_options *options, skr_token *out,
-                                skr_claims **claims)
+                                const skr_verify_options *options, const skr_verify_memory *mem,
+                                skr_token *out, skr_claims **claims)
 {
 	size_t before = r->diags != NULL ? r->diags->count : 0;
-	skr_status st = skr_claims_parse(jws->payload, jws->payload_len, &options->limits,
-	                                 r->diags, claims);
+	skr_status st;
+	if (mem != NULL && mem->payload != NULL) {
+		*claims = mem->payload;
+		st = skr_claims_reparse(*claims, jws->payload, jws->payload_len, &options->limits,
+		                        r->diags);
+	} else {
+		st = skr_claims_parse(jws->payload, jws->payload_len, &options->limits, r->diags,
+		                      claims);
+	}
 	if (st == SKR_E_NOMEM)
 		return st;
 	if (st != SKR_OK) {
@@ -581,6 +571,37 @@ static skr_status verify_parsed(rejection *r, const skr_trust *trust, const skr_
 	return st;
 }
 
+skr_status skr_token_verify_in(const skr_trust *trust, const char *token, size_t len,
+                               const skr_verify_options *options, const skr_verify_memory *mem,
+                               skr_diags *diags, skr_token *out, skr_claims **claims)
+{
+	*claims = NULL;
+	memset(out, 0, sizeof *out);
+	skr_token_init(out);
+	if (trust == NULL || token == NULL || options == NULL || options->leeway < 0)
+		return SKR_E_USAGE;
+
+	rejection r = { diags, NULL, SKR_CHECK_FORM };
+	skr_jws jws;
+	skr_status st = skr_jws_parse_in(token, len, options, mem, diags, &jws, &r.reason, &r.check);
+	if (st == SKR_OK) {
+		out->alg = (uint32_t)jws.alg;
+		st = verify_parsed(&r, trust, &jws, options, mem, out, claims);
+	}
+	skr_jws_free(&jws);
+
+	if (st == SKR_OK) {
+		out->reason = "token_valid";
+		out->failed = SKR_CHECK_COUNT;
+	} else if (st == SKR_E_TOKEN) {
+		out->reason = r.reason;
+		out->failed = r.check;
+	} else {
+		out->reason = "internal_error";
+	}
+	return st;
+}
+
 skr_status skr_token_verify(const skr_trust *trust, const char *token, size_t len,
                             const skr_verify_options *options, skr_diags *diags,
                             skr_token *out)
@@ -588,32 +609,26 @@ skr_status skr_token_verify(const skr_trust *trust, const char *token, size_t le
 	if (out == NULL)
 		return SKR_E_USAGE;
 	skr_token_clear(out);
-	if (trust == NULL || token == NULL || options == NULL || options->leeway < 0)
-		return SKR_E_USAGE;
 
-	rejection r = { diags, NULL, SKR_CHECK_FORM };
-	skr_jws jws;
 	skr_claims *claims = NULL;
-
-	skr_status st = skr_jws_parse(token, len, options, diags, &jws, &r.reason, &r.check);
-	if (st == SKR_OK) {
-		out->alg = (uint32_t)jws.alg;
-		st = verify_parsed(&r, trust, &jws, options, out, &claims);
+	skr_status st = skr_token_verify_in(trust, token, len, options, NULL, diags, out, &claims);
+	/* The issuer points into the claims until it is copied. */
+	if (out->issuer != NULL) {
+		char *copy = malloc(out->issuer_len + 1);
+		if (copy == NULL) {
+			out->issuer = NULL;
+			skr_claims_free(claims);
+			skr_token_clear(out);
+			out->reason = "internal_error";
+			return SKR_E_NOMEM;
+		}
+		memcpy(copy, out->issuer, out->issuer_len);
+		copy[out->issuer_len] = '\0';
+		out->issuer = copy;
 	}
-	skr_jws_free(&jws);
-
-	if (st == SKR_OK) {
+	if (st == SKR_OK)
 		out->claims = claims;
-		out->reason = "token_valid";
-		out->failed = SKR_CHECK_COUNT;
-		return SKR_OK;
-	}
-	skr_claims_free(claims);
-	if (st == SKR_E_TOKEN) {
-		out->reason = r.reason;
-		out->failed = r.check;
-	} else {
-		out->reason = "internal_error";
-	}
+	else
+		skr_claims_free(claims);
 	return st;
 }

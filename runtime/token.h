@@ -114,17 +114,30 @@ const skr_trust_key *skr_trust_find_kid(const skr_trust_authority *authority,
 
 /* ---- compact JWS (jws.c) ---- */
 
+/* Memory a verification may use instead of allocating: a workspace's
+ * buffers (release.c). Any member may be NULL, and then that part is
+ * allocated for the one verification. */
+typedef struct skr_verify_memory {
+	uint8_t *parts;             /* room for the three decoded parts */
+	size_t parts_cap;
+	skr_claims *header;         /* reusable indexes (skr_claims_new_reusable) */
+	skr_claims *payload;
+} skr_verify_memory;
+
 /* A parsed, not yet verified compact JWS. */
 typedef struct skr_jws {
 	const char *signing_input;  /* "header.payload" inside the token */
 	size_t signing_input_len;
-	uint8_t *buf;               /* owned buffer of the three decoded parts */
+	uint8_t *buf;               /* the three decoded parts */
+	int owns_buf;               /* buf was allocated for this token */
+	skr_claims *header;         /* index of the header JSON */
+	int owns_header;
 	const char *payload;        /* decoded payload (claims JSON) */
 	size_t payload_len;
 	const uint8_t *signature;
 	size_t signature_len;
 	skr_alg alg;
-	char *kid;                  /* owned copy of the header's "kid", or NULL */
+	const char *kid;            /* the header's "kid" inside header, NUL-terminated, or NULL */
 	size_t kid_len;
 } skr_jws;
 
@@ -136,7 +149,25 @@ typedef struct skr_jws {
 skr_status skr_jws_parse(const char *token, size_t len, const skr_verify_options *options,
                          skr_diags *diags, skr_jws *jws, const char **reason,
                          skr_token_check *check);
+/* The same, with the decoded parts and the header index in mem where it
+ * has room. jws then points into mem until mem is used again. */
+skr_status skr_jws_parse_in(const char *token, size_t len, const skr_verify_options *options,
+                            const skr_verify_memory *mem, skr_diags *diags, skr_jws *jws,
+                            const char **reason, skr_token_check *check);
 void skr_jws_free(skr_jws *jws);
+
+/* Verifies as skr_token_verify does, with the memory of mem where it has
+ * room (mem may be NULL). out is reset first and is not cleared after:
+ * its issuer points into *claims, and *claims is mem->payload or, without
+ * one, an index the caller frees (also after a rejection). */
+skr_status skr_token_verify_in(const skr_trust *trust, const char *token, size_t len,
+                               const skr_verify_options *options, const skr_verify_memory *mem,
+                               skr_diags *diags, skr_token *out, skr_claims **claims);
+
+/* The lifetime check of a verification, alone, for a token verified
+ * earlier: SKR_OK, or SKR_E_TOKEN with *reason set and an error in diags. */
+skr_status skr_token_check_lifetime(const skr_claims *claims, const skr_verify_options *options,
+                                    skr_diags *diags, const char **reason);
 
 /* ---- minting (minting.c) ---- */
 

@@ -72,6 +72,29 @@ void *skr_arena_alloc(skr_arena *arena, size_t size)
 	return p;
 }
 
+void skr_arena_reset(skr_arena *arena, size_t reserve)
+{
+	size_t need = arena->total > reserve ? arena->total : reserve;
+	if (arena->head != NULL && arena->head->next == NULL && arena->size >= need) {
+		arena->used = 0;
+		arena->total = 0;
+		return;
+	}
+	skr_arena_free(arena);
+	if (need == 0 || need > SIZE_MAX / 2)
+		return;
+	/* A quarter more than the last use, so that a slightly larger input
+	 * does not start a new block. */
+	size_t capacity = need + need / 4;
+	capacity = (capacity + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+	skr_arena_block *block = malloc(offsetof(skr_arena_block, data) + capacity);
+	if (!block)
+		return;
+	block->next = NULL;
+	arena->head = block;
+	arena->size = capacity;
+}
+
 char *skr_arena_strndup(skr_arena *arena, const char *s, size_t len)
 {
 	if (len == SIZE_MAX)

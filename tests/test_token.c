@@ -370,10 +370,28 @@ Test(jws, rejects_invalid_header_json)
 	expect_header_rejected("{\"alg\":\"RS256\",\"x\":{\"a\":1,\"a\":2}}", "token_header_invalid");
 	expect_header_rejected("{\"alg\":\"RS256\",\"x\":\"\xff\"}", "token_header_invalid");
 	expect_header_rejected("{\"alg\":\"RS256\",\"x\":\"\\ud800\"}", "token_header_invalid");
-	expect_header_rejected("{\"alg\":\"RS256\",\"x\":\"\\u0000\"}", "token_header_invalid");
+	expect_header_rejected("{\"alg\":\"RS256\",\"x\":{\"\\u0000\":1}}", "token_header_invalid");
+	expect_header_rejected("{\"alg\":\"RS256\",\"x\":\"a\tb\"}", "token_header_invalid");
+	expect_header_rejected("{\"alg\":\"RS256\"} x", "token_header_invalid");
+	expect_header_rejected("\xef\xbb\xbf{\"alg\":\"RS256\"}", "token_header_invalid");
 	expect_header_rejected("{}", "token_header_invalid");
 	expect_header_rejected("{\"alg\":256}", "token_header_invalid");
 	expect_header_rejected("{\"alg\":\"RS256\",\"kid\":7}", "token_header_invalid");
+}
+
+/* RFC 8259 allows an escaped NUL in a string. It reaches no decision: a
+ * kid that holds one names no key, and an alg that holds one names no
+ * algorithm. */
+Test(jws, escaped_nul_in_header_strings)
+{
+	char *token = compact("{\"alg\":\"RS256\",\"x\":\"\\u0000\",\"kid\":\"a\\u0000b\"}", "{}", "c2ln");
+	parse_outcome out = parse(token);
+	cr_assert_eq(out.status, SKR_OK);
+	cr_assert_eq(out.jws.kid_len, 3);
+	cr_assert_eq(memcmp(out.jws.kid, "a\0b", 4), 0);
+	skr_jws_free(&out.jws);
+	free(token);
+	expect_header_rejected("{\"alg\":\"RS256\\u0000\"}", "alg_not_allowed");
 }
 
 Test(jws, rejects_deep_header)
@@ -435,6 +453,7 @@ Test(jws, rejects_crit)
 {
 	expect_header_rejected("{\"alg\":\"RS256\",\"crit\":[\"exp\"]}", "crit_not_supported");
 	expect_header_rejected("{\"alg\":\"RS256\",\"crit\":[]}", "crit_not_supported");
+	expect_header_rejected("{\"alg\":\"RS256\",\"crit\":null}", "crit_not_supported");
 	expect_header_rejected("{\"alg\":\"RS256\",\"b64\":false,\"crit\":[\"b64\"]}",
 	                       "crit_not_supported");
 }
