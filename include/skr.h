@@ -492,6 +492,109 @@ size_t skr_audit_record(int64_t time, const char *token, size_t token_len,
                         char *buf, size_t cap);
 
 /* ------------------------------------------------------------------------
+ * Releases at scale
+ *
+ * A service that decides many releases gives each thread an skr_workspace
+ * and may share one skr_cache per trust store between all its threads.
+ * skr_release_batch then allocates nothing once the trust store, the
+ * programs, the workspace and the cache exist: the workspace holds the
+ * decoded token and its claims index, and grows only for a token larger
+ * than every earlier one; the cache's memory is allocated when it is made.
+ * A rejection with a diagnostics list allocates its message.
+ */
+
+/* Per-thread memory of releases. A workspace serves one thread at a time;
+ * any number of workspaces may share a cache, a trust store and programs. */
+typedef struct skr_workspace skr_workspace;
+
+/* Allocates a workspace with room for the decoded parts of the largest
+ * token that limits allow (NULL for the defaults) and for the claims index
+ * of a typical MAA token. Returns SKR_OK, SKR_E_NOMEM or SKR_E_USAGE. */
+skr_status skr_workspace_new(const skr_limits *limits, skr_workspace **out);
+void skr_workspace_free(skr_workspace *workspace);
+
+/* Verified-token cache of one trust store. A hit needs the same token
+ * bytes, compared in full after a keyed hash matches, verified under the
+ * same limits and with an algorithm the caller still allows; exp and nbf
+ * are checked again on every hit against the caller's time. Entries are
+ * evicted by a clock policy within each set of four, and an evicted entry's
+ * memory is reused once no thread can still be reading it. Lookups take
+ * no lock; inserting takes the cache's lock if it is free and otherwise
+ * skips the insert. */
+typedef struct skr_cache skr_cache;
+
+typedef struct skr_cache_options {
+	uint32_t entries;      /* tokens kept, rounded up to a multiple of 4; default 1024 */
+	uint32_t entry_bytes;  /* room for one token and its claims index; a token that
+	                          needs more is verified every time; default 32 KiB */
+} skr_cache_options;
+
+void skr_cache_options_init(skr_cache_options *options);
+
+/* Allocates a cache for tokens verified with trust, all of its memory at
+ * once: about entries x 1.25 x entry_bytes. The cache answers only for
+ * that trust store, and must be freed before it. Returns SKR_OK,
+ * SKR_E_NOMEM or SKR_E_USAGE (NULL arguments, entries 0 or over 2^24,
+ * entry_bytes under 1 KiB or over 1 MiB). */
+skr_status skr_cache_new(const skr_trust *trust, const skr_cache_options *options,
+                         skr_cache **out);
+/* Frees the cache. No thread may be using it. */
+void skr_cache_free(skr_cache *cache);
+
+typedef struct skr_cache_stats {
+	uint64_t inserts;      /* tokens added */
+	uint64_t evictions;    /* tokens removed to make room */
+	uint64_t too_large;    /* verified tokens not added because they need more
+	                          than entry_bytes */
+	uint64_t busy;         /* inserts skipped: the lock was taken, or no memory
+	                          was free yet */
+	uint32_t entries;      /* tokens in the cache now */
+	uint32_t capacity;
+} skr_cache_stats;
+
+/* Reads the counters; safe while other threads use the cache. */
+void skr_cache_stats_get(skr_cache *cache, skr_cache_stats *stats);
+
+/* What a release found out about its token. The pointers stay valid until
+ * the workspace is used again (issuer) or while the trust store lives
+ * (authority, kid). */
+typedef struct skr_release_info {
+	const char *reason;        /* "token_valid" or the token's rejection reason */
+	skr_token_check failed;    /* SKR_CHECK_COUNT when the token verified */
+	const char *issuer;        /* the verified "iss", or NULL */
+	size_t issuer_len;
+	const char *authority;
+	size_t authority_len;
+	const char *kid;
+	size_t kid_len;
+	uint32_t alg;
+	int cached;                /* 1 when the token came from the cache */
+} skr_release_info;
+
+/* Decides one token against count programs (a workload asking for all its
+ * keys): the token is verified, or found in the cache, once, its claims are
+ * indexed once, and results[i] receives the decision of programs[i] with
+ * the verified "iss" as the issuer. cache, diags and info may be NULL.
+ * Returns:
+ *   SKR_OK        results hold the decisions (release or deny)
+ *   SKR_E_TOKEN   the token was rejected: every result is a denial with
+ *                 entry -1 and the token's reason
+ *   SKR_E_NOMEM, or SKR_E_USAGE for NULL arguments, a negative leeway, or
+ *   a cache made for another trust store. */
+skr_status skr_release_batch(const skr_trust *trust, skr_cache *cache, skr_workspace *workspace,
+                             const skr_program *const *programs, size_t count,
+                             const char *token, size_t len, const skr_verify_options *options,
+                             skr_diags *diags, skr_release_info *info, skr_result *results);
+
+/* Counters of one workspace's releases with a cache. */
+typedef struct skr_workspace_stats {
+	uint64_t hits;
+	uint64_t misses;
+} skr_workspace_stats;
+
+void skr_workspace_stats_get(const skr_workspace *workspace, skr_workspace_stats *stats);
+
+/* ------------------------------------------------------------------------
  * Minting test tokens
  *
  * Test tooling: signs claims with a private RSA key so that tests and demos

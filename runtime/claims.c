@@ -1523,6 +1523,54 @@ skr_status skr_claims_reparse(skr_claims *claims, const char *json, size_t len,
 	return SKR_OK;
 }
 
+size_t skr_claims_copy_size(const skr_claims *claims)
+{
+	size_t size = (size_t)claims->count * sizeof *claims->nodes +
+	              ((size_t)claims->mask + 1) * sizeof *claims->slots;
+	for (uint32_t i = 0; i < claims->count; i++) {
+		const skr_claim_node *node = &claims->nodes[i];
+		size += (size_t)node->path_len + 1;
+		if (node->value.str)
+			size += (size_t)node->value.len + 1;
+	}
+	return size;
+}
+
+/* Copies n bytes and a NUL to *at, and returns the copy. */
+static const char *copy_text(char **at, const char *text, size_t n)
+{
+	char *copy = *at;
+	if (n > 0)
+		memcpy(copy, text, n);
+	copy[n] = '\0';
+	*at += n + 1;
+	return copy;
+}
+
+void skr_claims_copy(const skr_claims *claims, skr_claims *dst, void *mem)
+{
+	memset(dst, 0, sizeof *dst);
+	skr_claim_node *nodes = mem;
+	uint32_t *slots = (uint32_t *)(nodes + claims->count);
+	size_t slot_count = (size_t)claims->mask + 1;
+	char *text = (char *)(slots + slot_count);
+
+	memcpy(slots, claims->slots, slot_count * sizeof *slots);
+	for (uint32_t i = 0; i < claims->count; i++) {
+		const skr_claim_node *from = &claims->nodes[i];
+		nodes[i] = *from;
+		nodes[i].path = copy_text(&text, from->path, from->path_len);
+		if (from->value.str)
+			nodes[i].value.str = copy_text(&text, from->value.str, from->value.len);
+	}
+	dst->nodes = nodes;
+	dst->count = claims->count;
+	dst->slots = slots;
+	dst->mask = claims->mask;
+	if (claims->iss)
+		dst->iss = nodes + (claims->iss - claims->nodes);
+}
+
 void skr_claims_free(skr_claims *claims)
 {
 	if (!claims)

@@ -89,6 +89,15 @@ skr_claims *skr_claims_new_reusable(size_t reserve_bytes);
 skr_status skr_claims_reparse(skr_claims *claims, const char *json, size_t len,
                               const skr_limits *limits, skr_diags *diags);
 
+/* Bytes that skr_claims_copy needs for claims. */
+size_t skr_claims_copy_size(const skr_claims *claims);
+
+/* Copies claims into mem, skr_claims_copy_size bytes aligned for any
+ * scalar, as the index *dst whose nodes, slot table and strings all live
+ * in mem. dst owns nothing and is never passed to skr_claims_free or
+ * skr_claims_reparse. */
+void skr_claims_copy(const skr_claims *claims, skr_claims *dst, void *mem);
+
 /* ---- internal, not part of the public API: shared by the scanner
  * (claims.c) and the reference parser (claims_reference.c) ---------------- */
 

@@ -97,6 +97,8 @@ typedef struct skr_trust_authority {
 } skr_trust_authority;
 
 struct skr_trust {
+	uint64_t id;                /* unique in the process, so that a cache can tell
+	                               a new store at a freed store's address */
 	skr_trust_authority *authorities;
 	uint32_t authority_count;
 	skr_arena arena;            /* owns every array and string above */

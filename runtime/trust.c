@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -547,6 +548,8 @@ static skr_status load_authority(loader *ld, const char *name, size_t name_len,
 	return SKR_OK;
 }
 
+static _Atomic uint64_t next_trust_id;
+
 skr_status skr_trust_load(const char *json, size_t len, const skr_trust_options *options,
                           skr_diags *diags, skr_trust **out)
 {
@@ -588,6 +591,7 @@ skr_status skr_trust_load(const char *json, size_t len, const skr_trust_options 
 		return SKR_E_NOMEM;
 	}
 	skr_arena_init(&trust->arena);
+	trust->id = atomic_fetch_add(&next_trust_id, 1) + 1;
 	loader ld = { .trust = trust, .options = options, .diags = diags };
 
 	if (!json_is_object(root)) {

@@ -4,8 +4,11 @@
  * denied, expired, signed with another key, and from an authority the
  * store does not contain. Each thread compares every result with the one a
  * single thread got first, so a data race that changes a decision fails
- * the test. tests/tsan.sh runs this test under ThreadSanitizer to catch
- * races that do not.
+ * the test. A second run decides with skr_release_batch, a workspace per
+ * thread and one small cache that all threads share, so that entries are
+ * evicted and their memory reused while other threads read the cache.
+ * tests/tsan.sh runs these tests under ThreadSanitizer to catch races that
+ * do not change a decision.
  *
  * SKR_THREADS sets the number of threads (default 16) and
  * SKR_THREAD_ROUNDS the rounds over the token set per thread (default 40).
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "skr.h"
+#include "tokens.h"
 
 #define AUTHORITY "https://threads.skr.example"
 #define KID "threads"
@@ -42,18 +46,22 @@ typedef struct token_case {
 	const char *reason;
 } token_case;
 
+/* CASE_SVN tokens differ in the guest SVN, one per value from 0, so that
+ * they outnumber the cache's entries. */
 enum { CASE_RELEASE, CASE_RELEASE_DEBUG_OFF, CASE_DENY, CASE_EXPIRED, CASE_OTHER_KEY,
-       CASE_FOREIGN_ISSUER, CASE_COUNT };
+       CASE_FOREIGN_ISSUER, CASE_SVN, CASE_COUNT = CASE_SVN + 10 };
 
 typedef struct shared_state {
 	const skr_program *program;
 	const skr_trust *trust;
+	skr_cache *cache;         /* set for the batch run */
 	token_case cases[CASE_COUNT];
 	unsigned rounds;
 } shared_state;
 
 typedef struct worker {
 	const shared_state *shared;
+	skr_workspace *ws;        /* the thread's own, for the batch run */
 	unsigned index;
 	unsigned decisions;
 	unsigned mismatches;
@@ -72,48 +80,9 @@ static unsigned env_unsigned(const char *name, unsigned fallback, unsigned max)
 	return (unsigned)value;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = malloc((size_t)size + 1);
-	if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-		free(data);
-		data = NULL;
-	}
-	fclose(f);
-	if (data) {
-		data[size] = '\0';
-		*len = (size_t)size;
-	}
-	return data;
-}
-
-/* Loads a key of examples/keys from SKR_ROOT or the working directory (the
- * suite runs from the repository root). */
-static skr_signing_key *example_key(const char *name)
-{
-	const char *root = getenv("SKR_ROOT");
-	char path[1024];
-	size_t len = 0;
-	snprintf(path, sizeof path, "%s/examples/keys/%s", root && *root ? root : ".", name);
-	char *text = slurp(path, &len);
-	cr_assert_not_null(text, "%s not found; run from the repository root or set SKR_ROOT", path);
-	skr_signing_key *key = NULL;
-	cr_assert_eq(skr_signing_key_load(text, len, NULL, &key), SKR_OK, "%s does not load", path);
-	free(text);
-	return key;
-}
-
 static skr_buffer mint(const skr_signing_key *key, const char *claims)
 {
-	skr_buffer token = { NULL, 0 };
-	cr_assert_eq(skr_token_mint(key, SKR_ALG_RS256, KID, claims, strlen(claims), &token), SKR_OK);
-	return token;
+	return test_mint(key, KID, claims);
 }
 
 #define CLAIMS(iss, exp, tee, svn, debug)                                             \
@@ -137,6 +106,12 @@ static void make_cases(shared_state *s, const skr_signing_key *key, const skr_si
 	c[CASE_FOREIGN_ISSUER] = (token_case){ .name = "foreign issuer",
 		.token = mint(key, CLAIMS("https://foreign.skr.example", "2000000000", "sevsnpvm", "4",
 		                          "true")) };
+	for (unsigned k = CASE_SVN; k < CASE_COUNT; k++) {
+		char claims[256];
+		snprintf(claims, sizeof claims,
+		         CLAIMS(AUTHORITY, "2000000000", "sevsnpvm", "%u", "true"), k - CASE_SVN);
+		c[k] = (token_case){ .name = "one of the SVN tokens", .token = mint(key, claims) };
+	}
 }
 
 /* Decides one token with skr_release. */
@@ -173,6 +148,22 @@ static void decide_in_steps(const shared_state *s, const token_case *c, skr_stat
 	skr_token_clear(&verified);
 }
 
+/* Decides one token with skr_release_batch in the thread's workspace,
+ * through the shared cache or without it. */
+static void decide_in_batch(const shared_state *s, skr_workspace *ws, skr_cache *cache,
+                            const token_case *c, skr_status *status, skr_result *result)
+{
+	skr_verify_options options;
+	skr_verify_options_init(&options, NOW);
+	const skr_program *programs[2] = { s->program, s->program };
+	skr_result results[2];
+	*status = skr_release_batch(s->trust, cache, ws, programs, 2, (const char *)c->token.data,
+	                            c->token.len, &options, NULL, NULL, results);
+	*result = results[0];
+	if (results[1].decision != results[0].decision || results[1].entry != results[0].entry)
+		result->reason = "the two programs of a batch disagree";
+}
+
 static int same_result(const token_case *c, skr_status status, const skr_result *result)
 {
 	return status == c->status && result->decision == c->decision && result->entry == c->entry &&
@@ -190,7 +181,10 @@ static void *run_worker(void *arg)
 			const token_case *c = &s->cases[(k + w->index) % CASE_COUNT];
 			skr_status status;
 			skr_result result;
-			if ((round + w->index) % 2)
+			if (s->cache != NULL)
+				decide_in_batch(s, w->ws, (round + k) % 4 ? s->cache : NULL, c, &status,
+				                &result);
+			else if ((round + w->index) % 2)
 				decide(s, c, &status, &result);
 			else
 				decide_in_steps(s, c, &status, &result);
@@ -205,15 +199,15 @@ static void *run_worker(void *arg)
 	return NULL;
 }
 
-Test(threads, releases_share_program_and_trust)
+static void run_threads(int with_cache)
 {
 	unsigned threads = env_unsigned("SKR_THREADS", DEFAULT_THREADS, MAX_THREADS);
 	shared_state s;
 	memset(&s, 0, sizeof s);
 	s.rounds = env_unsigned("SKR_THREAD_ROUNDS", DEFAULT_ROUNDS, 1000000);
 
-	skr_signing_key *key = example_key("test-authority-rsa2048.pem");
-	skr_signing_key *other = example_key("test-other-authority-rsa2048.jwk.json");
+	skr_signing_key *key = test_example_key("test-authority-rsa2048.pem");
+	skr_signing_key *other = test_example_key("test-other-authority-rsa2048.jwk.json");
 	skr_buffer jwk = { NULL, 0 };
 	cr_assert_eq(skr_signing_key_public_jwk(key, KID, SKR_ALG_RS256, &jwk), SKR_OK);
 	char store[4096];
@@ -253,11 +247,22 @@ Test(threads, releases_share_program_and_trust)
 	cr_assert_eq(s.cases[CASE_FOREIGN_ISSUER].status, SKR_E_TOKEN);
 	cr_assert_eq(s.cases[CASE_FOREIGN_ISSUER].decision, SKR_DENY);
 
+	if (with_cache) {
+		/* Four entries for the twelve tokens that verify, so that every
+		 * round evicts. */
+		skr_cache_options options;
+		skr_cache_options_init(&options);
+		options.entries = 4;
+		cr_assert_eq(skr_cache_new(trust, &options, &s.cache), SKR_OK);
+	}
+
 	pthread_t ids[MAX_THREADS];
 	worker *workers = calloc(threads, sizeof *workers);
 	cr_assert_not_null(workers);
 	for (unsigned t = 0; t < threads; t++) {
 		workers[t].shared = &s;
+		if (with_cache)
+			cr_assert_eq(skr_workspace_new(NULL, &workers[t].ws), SKR_OK);
 		workers[t].index = t;
 		cr_assert_eq(pthread_create(&ids[t], NULL, run_worker, &workers[t]), 0);
 	}
@@ -269,7 +274,26 @@ Test(threads, releases_share_program_and_trust)
 		             workers[t].mismatches, workers[t].first_mismatch);
 	}
 	cr_expect_eq(decisions, threads * s.rounds * CASE_COUNT);
-	cr_log_info("threads: %u threads made %u decisions", threads, decisions);
+	uint64_t hits = 0;
+	for (unsigned t = 0; t < threads; t++) {
+		skr_workspace_stats ws;
+		skr_workspace_stats_get(workers[t].ws, &ws);
+		hits += ws.hits;
+		skr_workspace_free(workers[t].ws);
+	}
+	if (with_cache) {
+		skr_cache_stats stats;
+		skr_cache_stats_get(s.cache, &stats);
+		cr_log_info("threads: %u threads made %u decisions with a shared cache: %llu hits, "
+		            "%llu inserts, %llu evictions, %llu inserts skipped", threads, decisions,
+		            (unsigned long long)hits, (unsigned long long)stats.inserts,
+		            (unsigned long long)stats.evictions, (unsigned long long)stats.busy);
+		cr_expect_gt(hits, 0);
+		cr_expect_gt(stats.evictions, 0);
+		skr_cache_free(s.cache);
+	} else {
+		cr_log_info("threads: %u threads made %u decisions", threads, decisions);
+	}
 
 	free(workers);
 	for (unsigned k = 0; k < CASE_COUNT; k++)
@@ -280,4 +304,14 @@ Test(threads, releases_share_program_and_trust)
 	skr_buffer_free(&jwk);
 	skr_signing_key_free(key);
 	skr_signing_key_free(other);
+}
+
+Test(threads, releases_share_program_and_trust)
+{
+	run_threads(0);
+}
+
+Test(threads, batches_share_a_cache)
+{
+	run_threads(1);
 }

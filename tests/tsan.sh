@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the library and tests/test_threads.c with clang's ThreadSanitizer
-# and runs the many-threads release test (16 threads sharing one program
-# and one trust store). Any ThreadSanitizer report fails the run.
+# and runs the many-threads release tests (16 threads sharing one program
+# and one trust store, then also one verified-token cache). Any
+# ThreadSanitizer report fails the run.
 #
 # Criterion 2.4 aborts at start under ThreadSanitizer ("Could not
 # initialize inheritable arena": its arena mapping fails in the memory
@@ -67,6 +68,7 @@ void shim_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define cr_expect_eq(a, b, ...) SHIM_CHECK(0, (a) == (b), __VA_ARGS__)
 #define cr_assert_neq(a, b, ...) SHIM_CHECK(1, (a) != (b), __VA_ARGS__)
 #define cr_assert_gt(a, b, ...) SHIM_CHECK(1, (a) > (b), __VA_ARGS__)
+#define cr_expect_gt(a, b, ...) SHIM_CHECK(0, (a) > (b), __VA_ARGS__)
 #define cr_assert_leq(a, b, ...) SHIM_CHECK(1, (a) <= (b), __VA_ARGS__)
 #define cr_assert_null(p, ...) SHIM_CHECK(1, (p) == NULL, __VA_ARGS__)
 #define cr_assert_not_null(p, ...) SHIM_CHECK(1, (p) != NULL, __VA_ARGS__)
@@ -160,6 +162,7 @@ for src in "$OUT"/gen/*.c; do
     [ -f "$src" ] && compile "$src" "${RELAXED[@]}"
 done
 compile tests/test_threads.c "${STRICT[@]}"
+compile tests/tokens.c "${STRICT[@]}"
 compile "$OUT/shim/shim_main.c" "${STRICT[@]}"
 clang "${SAN[@]}" "${objects[@]}" "${LIBS[@]}" -o "$OUT/skr-threads-tsan"
 
