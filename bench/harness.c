@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base64url.h"
+#include "claims.h"
 #include "harness.h"
 #include "token.h"
 
@@ -301,6 +302,7 @@ typedef struct loop_context {
 	size_t buffer_len;
 	unsigned sink;
 	unsigned failures;        /* calls whose outcome differed from the first */
+	skr_verify_memory mem;    /* reusable buffers, as a workspace lends them */
 } loop_context;
 
 static void loop_eval(void *opaque, uint64_t calls)
@@ -313,17 +315,43 @@ static void loop_eval(void *opaque, uint64_t calls)
 	c->sink += (unsigned)result.decision;
 }
 
+/* Builds the claims index as a release does: into one reusable index. */
 static void loop_index(void *opaque, uint64_t calls)
 {
 	loop_context *c = opaque;
 	const bench_input *in = c->input;
 	for (uint64_t i = 0; i < calls; i++) {
-		skr_claims *claims = NULL;
-		if (skr_claims_parse(in->claims_json, in->claims_json_len, &in->limits, NULL, &claims) !=
-		    SKR_OK)
+		if (skr_claims_reparse(c->mem.payload, in->claims_json, in->claims_json_len, &in->limits,
+		                       NULL) != SKR_OK)
 			c->failures++;
-		skr_claims_free(claims);
 	}
+}
+
+/* State of the release loops that use a workspace. */
+typedef struct release_context {
+	loop_context base;
+	skr_workspace *ws;
+	skr_cache *cache;
+	const skr_program *programs[BENCH_BATCH_PROGRAMS];
+	size_t count;
+	uint64_t calls;
+	uint64_t hits;
+} release_context;
+
+static void loop_release_batch(void *opaque, uint64_t calls)
+{
+	release_context *c = opaque;
+	const bench_input *in = c->base.input;
+	skr_result results[BENCH_BATCH_PROGRAMS];
+	skr_release_info info;
+	for (uint64_t i = 0; i < calls; i++) {
+		if (skr_release_batch(in->trust, c->cache, c->ws, c->programs, c->count, in->token,
+		                      in->token_len, &in->options, NULL, &info, results) != SKR_OK)
+			c->base.failures++;
+		c->hits += (uint64_t)info.cached;
+	}
+	c->calls += calls;
+	c->base.sink += (unsigned)results[0].decision;
 }
 
 static void loop_release(void *opaque, uint64_t calls)
@@ -375,8 +403,8 @@ static void loop_jws_parse(void *opaque, uint64_t calls)
 		skr_jws jws;
 		const char *reason = NULL;
 		skr_token_check check;
-		if (skr_jws_parse(in->token, in->token_len, &in->options, NULL, &jws, &reason, &check) !=
-		    SKR_OK)
+		if (skr_jws_parse_in(in->token, in->token_len, &in->options, &c->mem, NULL, &jws, &reason,
+		                     &check) != SKR_OK)
 			c->failures++;
 		c->sink += (unsigned)jws.payload_len;
 		skr_jws_free(&jws);
@@ -432,14 +460,39 @@ static skr_status count_executed(const bench_workload *workload, bench_result *r
 }
 
 static skr_status measure_token_parts(const bench_config *config, const bench_workload *workload,
-                                      bench_result *result, char *err, size_t err_cap)
+                                      loop_context *base, bench_result *result, char *err,
+                                      size_t err_cap)
 {
 	const bench_input *in = workload->input;
-	loop_context c = { workload, in, NULL, 0, 0, 0 };
+	loop_context c = *base;
 
-	bench_measure(config, loop_release, &c, &result->cold);
-	bench_measure(config, loop_release, &c, &result->warm);
-	result->warm_cached = 0;
+	release_context r;
+	memset(&r, 0, sizeof r);
+	r.base = c;
+	for (size_t i = 0; i < BENCH_BATCH_PROGRAMS; i++)
+		r.programs[i] = workload->program;
+	skr_cache *cache = NULL;
+	if (skr_workspace_new(&in->options.limits, &r.ws) != SKR_OK ||
+	    skr_cache_new(in->trust, NULL, &cache) != SKR_OK) {
+		skr_workspace_free(r.ws);
+		snprintf(err, err_cap, "out of memory");
+		return SKR_E_NOMEM;
+	}
+	r.count = 1;
+	bench_measure(config, loop_release_batch, &r, &result->cold);
+	r.count = BENCH_BATCH_PROGRAMS;
+	bench_measure(config, loop_release_batch, &r, &result->batch);
+	r.count = 1;
+	r.cache = cache;
+	loop_release_batch(&r, 1);  /* puts the token in the cache */
+	r.hits = 0;
+	r.calls = 0;
+	bench_measure(config, loop_release_batch, &r, &result->warm);
+	result->warm_cached = r.calls > 0 && r.hits == r.calls;
+	skr_cache_free(r.cache);
+	skr_workspace_free(r.ws);
+	c.failures += r.base.failures;
+	bench_measure(config, loop_release, &c, &result->release);
 
 	c.buffer_len = skr_base64_decoded_max(in->token_len);
 	c.buffer = malloc(c.buffer_len);
@@ -502,23 +555,37 @@ skr_status bench_run_workload(const bench_config *config, const bench_workload *
 		return status;
 	}
 
-	loop_context c = { workload, in, NULL, 0, 0, 0 };
+	loop_context c = { workload, in, NULL, 0, 0, 0, { NULL, 0, NULL, NULL } };
+	c.mem.parts_cap = in->token_len;
+	c.mem.parts = malloc(c.mem.parts_cap > 0 ? c.mem.parts_cap : 1);
+	c.mem.header = skr_claims_new_reusable(512);
+	c.mem.payload = skr_claims_new_reusable(in->claims_json_len);
+	if (c.mem.parts == NULL || c.mem.header == NULL || c.mem.payload == NULL) {
+		status = SKR_E_NOMEM;
+		snprintf(err, err_cap, "out of memory");
+		goto done;
+	}
 	bench_measure(config, loop_eval, &c, &result->eval);
 	bench_measure(config, loop_index, &c, &result->index);
 	if (c.failures > 0) {
 		snprintf(err, err_cap, "building the claims index failed during the timing");
-		return SKR_E_INTERNAL;
+		status = SKR_E_INTERNAL;
+		goto done;
 	}
 	if (in->token != NULL) {
-		status = measure_token_parts(config, workload, result, err, err_cap);
+		status = measure_token_parts(config, workload, &c, result, err, err_cap);
 		if (status != SKR_OK)
-			return status;
+			goto done;
 	}
 	if (config->threads > 1 && bench_run_threads(config, result) != 0) {
 		snprintf(err, err_cap, "cannot start %u threads", config->threads);
-		return SKR_E_INTERNAL;
+		status = SKR_E_INTERNAL;
 	}
-	return SKR_OK;
+done:
+	free(c.mem.parts);
+	skr_claims_free(c.mem.header);
+	skr_claims_free(c.mem.payload);
+	return status;
 }
 
 /* ---- peers: shared pieces ---- */

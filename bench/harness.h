@@ -163,6 +163,27 @@ typedef struct bench_cold_parts {
 	                            allocations; derived, not measured */
 } bench_cold_parts;
 
+/* Programs in the batch figure: a workload asking for this many keys. */
+#define BENCH_BATCH_PROGRAMS 8u
+/* Thread counts of the scaling figures: 1 to N when N is at most this,
+ * otherwise powers of two and N. */
+#define BENCH_SCALING_MAX 24u
+
+/* What each thread does in a scaling run. */
+typedef enum bench_thread_work {
+	BENCH_THREADS_EVAL = 0,   /* skr_evaluate on the shared claims index */
+	BENCH_THREADS_COLD,       /* skr_release_batch in its own workspace, no cache */
+	BENCH_THREADS_WARM,       /* skr_release_batch through one shared cache */
+	BENCH_THREADS_KINDS
+} bench_thread_work;
+
+/* Wall time per decision of all threads together, per thread count. */
+typedef struct bench_scaling {
+	uint32_t count;                          /* thread counts measured */
+	uint32_t threads[BENCH_SCALING_MAX];
+	bench_stats wall[BENCH_THREADS_KINDS][BENCH_SCALING_MAX];
+} bench_scaling;
+
 typedef struct bench_result {
 	const bench_workload *workload;
 	skr_result decision;
@@ -171,21 +192,26 @@ typedef struct bench_result {
 	skr_run_cost run;         /* what the measured decision executed */
 	bench_stats eval;
 	bench_stats index;
-	bench_stats cold;         /* skr_release on the token */
-	bench_stats warm;         /* skr_release on the same token again */
-	int warm_cached;          /* 1 when a verified-token cache served warm; always 0 now */
+	bench_stats cold;         /* skr_release_batch of the one program, workspace, no cache */
+	bench_stats warm;         /* the same through a verified-token cache that holds it */
+	int warm_cached;          /* 1 when every warm call was a cache hit */
+	bench_stats release;      /* skr_release, which allocates the claims index each time */
+	bench_stats batch;        /* skr_release_batch of BENCH_BATCH_PROGRAMS programs, no
+	                             cache: time per batch */
 	bench_cold_parts parts;
 	uint32_t threads;
 	bench_stats eval_threads; /* wall time per decision with all threads running */
+	bench_scaling scaling;    /* with --threads N, each kind at each count */
 } bench_result;
 
 /* Measures one workload. Returns SKR_OK or a status with err set. */
 skr_status bench_run_workload(const bench_config *config, const bench_workload *workload,
                               bench_result *result, char *err, size_t err_cap);
 
-/* Runs the evaluate-only loop of result's workload on config->threads
- * threads at once and fills result->eval_threads (threads.c). Returns 0,
- * or -1 when a thread could not start. */
+/* Runs the evaluate-only loop, and for a token the cold and warm release
+ * loops, of result's workload on 1 to config->threads threads at once, and
+ * fills result->scaling and result->eval_threads (threads.c). Returns 0,
+ * or -1 when a thread or its workspace could not start. */
 int bench_run_threads(const bench_config *config, bench_result *result);
 
 /* ---- peers ---- */

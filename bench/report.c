@@ -139,16 +139,37 @@ static void table_results(FILE *out, const bench_report *report)
 	}
 }
 
+static const char *const thread_work_names[BENCH_THREADS_KINDS] = { "eval", "cold", "warm" };
+
+/* Decisions per second of all threads, and the share of linear scaling
+ * from one thread. */
+static void table_scaling(FILE *out, const bench_result *r)
+{
+	const bench_scaling *sc = &r->scaling;
+	fprintf(out, "%s: throughput by thread count (decisions per second; in parentheses, "
+	        "the share of n times one thread's throughput)\n", short_name(r->workload->name));
+	for (uint32_t c = 0; c < sc->count; c++) {
+		fprintf(out, "  %3u thread%s", sc->threads[c], sc->threads[c] == 1 ? " " : "s");
+		for (uint32_t k = 0; k < BENCH_THREADS_KINDS; k++) {
+			const bench_stats *st = &sc->wall[k][c];
+			const bench_stats *one = &sc->wall[k][0];
+			if (!st->valid || st->median <= 0)
+				continue;
+			double rate = 1e9 / st->median;
+			double linear = one->median > 0 ? one->median / (st->median * sc->threads[c]) : 0;
+			fprintf(out, "  %s %12.0f/s (%.2f)", thread_work_names[k], rate, linear);
+		}
+		fputc('\n', out);
+	}
+}
+
 static void table_details(FILE *out, const bench_report *report)
 {
 	const bench_peers *peers = report->peers;
 	for (size_t i = 0; i < report->count; i++) {
 		const bench_result *r = &report->results[i];
 		if (r->threads > 1)
-			fprintf(out, "%s: %u threads evaluating at once: %.2f ns of wall time per decision, "
-			        "%.2f times the throughput of one thread\n", short_name(r->workload->name),
-			        r->threads, r->eval_threads.median,
-			        r->eval_threads.median > 0 ? r->eval.median / r->eval_threads.median : 0);
+			table_scaling(out, r);
 		if (!r->cold.valid)
 			continue;
 		const bench_cold_parts *p = &r->parts;
@@ -157,15 +178,20 @@ static void table_details(FILE *out, const bench_report *report)
 		        short_name(r->workload->name), r->cold.median, p->base64url.median,
 		        p->header.median, p->signature.median, p->sha256.median, p->index.median,
 		        p->eval.median, p->rest);
+		fprintf(out, "%s: warm release %.0f ns (%s), one token for %u programs %.0f ns, "
+		        "skr_release %.0f ns\n", short_name(r->workload->name), r->warm.median,
+		        r->warm_cached ? "every call a cache hit" : "NOT served by the cache",
+		        BENCH_BATCH_PROGRAMS, r->batch.median, r->release.median);
 		if (peers != NULL && peers->floor_valid && floor_ns(peers) > 0)
-			fprintf(out, "%s: cold / floor = %.2f, warm / floor = %.2f\n",
+			fprintf(out, "%s: cold / floor = %.2f, warm / floor = %.4f\n",
 			        short_name(r->workload->name), r->cold.median / floor_ns(peers),
 			        r->warm.median / floor_ns(peers));
 	}
 	for (size_t i = 0; i < report->count; i++) {
 		if (report->results[i].cold.valid) {
-			fprintf(out, "warm: the same token decided again; skr has no verified-token cache "
-			        "yet, so warm repeats the cold path\n");
+			fprintf(out, "cold: skr_release_batch with a workspace and no cache; warm: the same "
+			        "token again through a verified-token cache; skr_release: the one-call API, "
+			        "which allocates\n");
 			break;
 		}
 	}
@@ -402,6 +428,11 @@ static void json_result(FILE *out, const bench_result *r, const bench_peers *pee
 	fprintf(out, ", \"warm_cached\": %s, ", r->warm_cached ? "true" : "false");
 	json_spread(out, "warm_spread", &r->warm);
 	fputs(",\n     ", out);
+	json_stats(out, "release_ns", &r->release);
+	fputs(", ", out);
+	json_stats(out, "batch_ns", &r->batch);
+	fprintf(out, ", \"batch_programs\": %u", BENCH_BATCH_PROGRAMS);
+	fputs(",\n     ", out);
 	json_cold_parts(out, r);
 	fputs(",\n     \"cold_to_floor\": ", out);
 	int floor_valid = peers != NULL && peers->floor_valid && r->cold.valid && floor_ns(peers) > 0;
@@ -412,7 +443,24 @@ static void json_result(FILE *out, const bench_result *r, const bench_peers *pee
 		json_stats(out, "eval_ns_wall", &r->eval_threads);
 		fputs(", \"speedup\": ", out);
 		json_number(out, r->eval_threads.median > 0, r->eval.median / r->eval_threads.median);
-		fputs("}", out);
+		fputs(", \"scaling\": [", out);
+		const bench_scaling *sc = &r->scaling;
+		for (uint32_t c = 0; c < sc->count; c++) {
+			fprintf(out, "%s{\"threads\": %u", c ? ", " : "", sc->threads[c]);
+			for (uint32_t k = 0; k < BENCH_THREADS_KINDS; k++) {
+				const bench_stats *st = &sc->wall[k][c];
+				const bench_stats *one = &sc->wall[k][0];
+				int valid = st->valid && st->median > 0 && one->median > 0;
+				fprintf(out, ", \"%s_ns_wall\": ", thread_work_names[k]);
+				json_number(out, valid, st->median);
+				fprintf(out, ", \"%s_per_second\": ", thread_work_names[k]);
+				json_number(out, valid, valid ? 1e9 / st->median : 0);
+				fprintf(out, ", \"%s_linear_share\": ", thread_work_names[k]);
+				json_number(out, valid, valid ? one->median / (st->median * sc->threads[c]) : 0);
+			}
+			fputs("}", out);
+		}
+		fputs("]}", out);
 	} else {
 		fputs("null", out);
 	}

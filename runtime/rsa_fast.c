@@ -399,11 +399,34 @@ int skr_rsa_fast_init(skr_rsa_fast_key *key, const uint8_t *n, size_t n_len,
 	key->limbs = (uint32_t)nl;
 	key->n0inv = negated_inverse(key->n[0]);
 	compute_r2(key);
+#if SKR_RSA_IFMA
+	if (skr_rsa_ifma_available()) {
+		/* 2^(104 L) mod n for the IFMA path's R = 2^(52 L), by doubling
+		 * from the top bit of n. */
+		uint32_t target = 2u * 52u * skr_rsa_ifma_limbs(key->n_bits);
+		skr_limb rr[SKR_RSA_FAST_MAX_LIMBS] = { 0 };
+		uint32_t top = key->n_bits - 1u;
+		rr[top / SKR_LIMB_BITS] = (skr_limb)1 << (top % SKR_LIMB_BITS);
+		for (uint32_t i = top; i < target; i++)
+			double_mod(rr, key->n, nl);
+		skr_rsa_ifma_prepare(key, rr, nl);
+	}
+#endif
 	return 1;
 }
 
 int skr_rsa_fast_public(const skr_rsa_fast_key *key, const uint8_t *x, size_t x_len,
                         uint8_t *out)
+{
+#if SKR_RSA_IFMA
+	if (key != NULL && key->ifma_limbs != 0 && x != NULL && out != NULL)
+		return skr_rsa_ifma_public(key, x, x_len, out);
+#endif
+	return skr_rsa_fast_public_portable(key, x, x_len, out);
+}
+
+int skr_rsa_fast_public_portable(const skr_rsa_fast_key *key, const uint8_t *x, size_t x_len,
+                                 uint8_t *out)
 {
 	if (key == NULL || key->limbs == 0 || x == NULL || out == NULL || x_len != key->n_bytes)
 		return 0;

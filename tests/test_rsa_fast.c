@@ -208,6 +208,15 @@ static void check_public_op(const skr_rsa_fast_key *fast, const br_rsa_public_ke
 	uint32_t ok_i31 = br_rsa_i31_public(i31, len, pk);
 	uint32_t ok_default = br_rsa_public_get_default()(dflt, len, pk);
 	int ok = skr_rsa_fast_public(fast, x, len, ours);
+	/* Where the IFMA path serves the key, the portable code must agree
+	 * with it. */
+	uint8_t portable[SKR_MAX_RSA_BYTES + 8];
+	int ok_portable = skr_rsa_fast_public_portable(fast, x, len, portable);
+	cr_assert_eq(ok, ok_portable, "%s: skr returned %d, its portable code %d", what, ok,
+	             ok_portable);
+	if (ok)
+		cr_assert_eq(memcmp(ours, portable, len), 0, "%s: the IFMA and portable results differ",
+		             what);
 
 	cr_assert_eq(ok, (int)ok_i31, "%s: skr returned %d, BearSSL i31 %u", what, ok, ok_i31);
 	cr_assert_eq(ok, (int)ok_default, "%s: skr returned %d, BearSSL default %u", what, ok,
@@ -228,7 +237,13 @@ Test(rsa_fast, limb_width)
 	cr_assert_eq(SKR_LIMB_BITS, 32u);
 #endif
 	cr_assert_eq(sizeof(skr_limb) * 8u, SKR_LIMB_BITS);
-	cr_log_info("rsa_fast: %u-bit limbs", SKR_LIMB_BITS);
+#if SKR_RSA_IFMA
+	int ifma = skr_rsa_ifma_available();
+#else
+	int ifma = 0;
+#endif
+	cr_log_info("rsa_fast: %u-bit limbs; the AVX-512 IFMA path is %s", SKR_LIMB_BITS,
+	            ifma ? "in use" : "not available here");
 }
 
 Test(rsa_fast, random_moduli_match_bearssl)

@@ -2,8 +2,9 @@
  * libFuzzer target: the prepared-key RSA engine against BearSSL.
  *
  * Each input names a modulus, an exponent and a value. The target checks
- * that skr_rsa_fast_public and BearSSL's i31 and i62 public operations
- * succeed and fail together and agree on every output byte. It also
+ * that skr_rsa_fast_public (the AVX-512 IFMA path where the CPU has it),
+ * its portable code and BearSSL's i31 and i62 public operations succeed
+ * and fail together and agree on every output byte. It also
  * checks that skr_rsa_verify_digest agrees with a reference verification:
  * BearSSL's i31 operation, then a full comparison with the expected
  * encoding. With e = 1 the value can be the encoding itself, so the
@@ -16,12 +17,12 @@
  * and at least 3.
  *
  * tests/fuzz/build.sh builds it with the other targets
- * (FUZZ_TARGETS=fuzz_rsa_diff for this one alone). It needs only three
+ * (FUZZ_TARGETS=fuzz_rsa_diff for this one alone). It needs only four
  * library files, so it also builds on its own from the repository root:
  *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O2 \
  *     -fsanitize=fuzzer,address,undefined -Iinclude -Iruntime \
- *     tests/fuzz/fuzz_rsa_diff.c runtime/rsa_fast.c runtime/rsa_verify.c \
- *     runtime/sha256.c -lbearssl -o fuzz_rsa_diff
+ *     tests/fuzz/fuzz_rsa_diff.c runtime/rsa_fast.c runtime/rsa_ifma.c \
+ *     runtime/rsa_verify.c runtime/sha256.c -lbearssl -o fuzz_rsa_diff
  *   ./fuzz_rsa_diff -max_len=1100 -max_total_time=300 CORPUS_DIR
  */
 #include <stdlib.h>
@@ -106,6 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(ok == (int)ok_i31);
 	if (ok)
 		check(memcmp(ours, i31, n_len) == 0);
+	uint8_t portable[SKR_MAX_RSA_BYTES];
+	check(skr_rsa_fast_public_portable(&key, x, n_len, portable) == ok);
+	if (ok)
+		check(memcmp(ours, portable, n_len) == 0);
 	br_rsa_public i62_public = br_rsa_i62_public_get();
 	if (i62_public != 0) {
 		memcpy(i62, x, n_len);
