@@ -27,7 +27,13 @@
 #define LANES 8u
 #define MAX_VECTORS (SKR_RSA_IFMA_MAX_LIMBS / LANES)
 
+/* clang 18 and later also want "evex512" for 512-bit vectors when the
+ * build's baseline has no AVX-512; older compilers do not know it. */
+#if defined(__clang__) && __clang_major__ >= 18
+#define IFMA __attribute__((target("avx512f,avx512ifma,evex512")))
+#else
 #define IFMA __attribute__((target("avx512f,avx512ifma")))
+#endif
 
 /* ---- detection ---- */
 
