@@ -8,7 +8,10 @@
  * every path of member names without a '.' must look up to exactly the
  * value jansson holds, "iss" must match, and the all-operators policy
  * must decide as the reference evaluator does. Input with a raw NUL byte
- * must be rejected.
+ * must be rejected. One reusable index (skr_claims_reparse), which keeps
+ * its memory across inputs as a workspace's does, must give the same
+ * status and the same index, and so must a copy of it (skr_claims_copy,
+ * as the verified-token cache makes).
  */
 #include <math.h>
 #include <stdint.h>
@@ -18,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "claims.h"
 #include "ref_eval.h"
 #include "skr.h"
 #include "support.h"
@@ -27,11 +31,40 @@
 
 static skr_program *policy_program;
 static json_t *policy_json;
+static skr_claims *reusable;
+
+/* Checks that two indexes hold the same nodes in the same order and that
+ * every node of one is found in the other. */
+static void compare_indexes(const skr_claims *a, const skr_claims *b, const char *what)
+{
+	FZ_CHECK(a->count == b->count, "%s: %u nodes, the one-shot index %u", what, b->count,
+	         a->count);
+	FZ_CHECK((a->iss == NULL) == (b->iss == NULL), "%s: iss differs", what);
+	for (uint32_t i = 0; i < a->count; i++) {
+		const skr_claim_node *x = &a->nodes[i], *y = &b->nodes[i];
+		FZ_CHECK(x->id == y->id && x->path_len == y->path_len &&
+		         memcmp(x->path, y->path, x->path_len) == 0, "%s: node %u has another path",
+		         what, i);
+		FZ_CHECK(x->value.type == y->value.type && x->value.num == y->value.num &&
+		         x->value.boolean == y->value.boolean && x->value.len == y->value.len,
+		         "%s: node %u has another value", what, i);
+		if (x->value.str)
+			FZ_CHECK(y->value.str && memcmp(x->value.str, y->value.str, x->value.len) == 0,
+			         "%s: node %u has another string", what, i);
+		if (x->value.num == SKR_NUM_INT)
+			FZ_CHECK(x->value.n.i == y->value.n.i, "%s: node %u has another number", what, i);
+		const skr_claim_value *found = skr_claims_find(b, x->id, x->path, x->path_len);
+		FZ_CHECK(found == &y->value, "%s: node %u is not found by its path", what, i);
+	}
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	reusable = skr_claims_new_reusable(256);
+	if (!reusable)
+		fz_fail("cannot make a reusable claims index");
 	const char *src = fz_all_operators_policy;
 	skr_status status = fz_compile_checked(src, strlen(src), SKR_SYNTAX_JSON, NULL, NULL, NULL,
 	                                       &policy_program);
@@ -154,6 +187,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	         "skr_claims_parse returned %s", skr_status_name(status));
 	if (status == SKR_E_NOMEM)
 		return 0;
+
+	skr_status again = skr_claims_reparse(reusable, text, size, NULL, NULL);
+	FZ_CHECK(again == status, "skr_claims_reparse returned %s, skr_claims_parse %s",
+	         skr_status_name(again), skr_status_name(status));
+	if (status == SKR_OK) {
+		compare_indexes(claims, reusable, "the reused index");
+		size_t bytes = skr_claims_copy_size(reusable);
+		void *memory = malloc(bytes > 0 ? bytes : 1);
+		FZ_CHECK(memory != NULL, "out of memory");
+		skr_claims copy;
+		skr_claims_copy(reusable, &copy, memory);
+		compare_indexes(claims, &copy, "the copied index");
+		free(memory);
+	} else {
+		FZ_CHECK(reusable->count == 0, "a failed reparse left %u nodes", reusable->count);
+	}
 
 	/* A raw NUL byte is never valid JSON, but jansson 2.14 skips one that
 	 * follows a number or a literal ("1\0}"), so it cannot judge those. */

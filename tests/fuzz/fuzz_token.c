@@ -14,7 +14,10 @@
  *   any other byte: the whole input is a token, verified against both
  *      stores (so token files serve as seeds as they are).
  * Every outcome is checked for a consistent reason, check and
- * diagnostics, and skr_release must agree with skr_token_verify.
+ * diagnostics, and skr_release must agree with skr_token_verify. So must
+ * skr_release_batch in one reused workspace, without a cache and twice
+ * through a cache of the store, which must never answer for a token that
+ * does not verify. In mode 3 the cache holds the unedited token first.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +43,9 @@ static skr_program *program;
 static skr_buffer minted;       /* a valid token of the test store */
 static char *real_token;        /* a valid token of the real store, or NULL */
 static size_t real_token_len;
+static skr_workspace *workspace;
+static skr_cache *test_cache;
+static skr_cache *real_cache;
 
 static skr_trust *load_trust(const char *text, size_t len, const char *name)
 {
@@ -80,6 +86,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	} else {
 		fprintf(stderr, "fuzz_token: the shared corpus is absent; using the test store only\n");
 	}
+
+	if (skr_workspace_new(NULL, &workspace) != SKR_OK ||
+	    skr_cache_new(test_trust, NULL, &test_cache) != SKR_OK ||
+	    (real_trust && skr_cache_new(real_trust, NULL, &real_cache) != SKR_OK))
+		fz_fail("cannot make the workspace and the caches");
 
 	const char *src = fz_all_operators_policy;
 	if (fz_compile_checked(src, strlen(src), SKR_SYNTAX_JSON, NULL, NULL, NULL, &program) != SKR_OK)
@@ -135,6 +146,41 @@ static skr_status verify_checked(const skr_trust *trust, const char *token, size
 		         "a rejected token's result is %d/%d/%s", (int)result.decision, (int)result.entry,
 		         result.reason);
 	}
+	/* The batch path, with and without the cache, answers the same. */
+	skr_cache *cache = trust == test_trust ? test_cache : real_cache;
+	const skr_program *programs[2] = { program, program };
+	skr_cache_stats before, after;
+	skr_cache_stats_get(cache, &before);
+	for (int pass = 0; pass < 3; pass++) {
+		skr_release_info info;
+		skr_result results[2];
+		skr_status batch = skr_release_batch(trust, pass ? cache : NULL, workspace, programs, 2,
+		                                     token, len, &options, NULL, &info, results);
+		FZ_CHECK(batch == status, "skr_release_batch (pass %d) returned %s, skr_token_verify %s",
+		         pass, skr_status_name(batch), skr_status_name(status));
+		if (status != SKR_OK && status != SKR_E_TOKEN)
+			break;
+		FZ_CHECK(strcmp(info.reason, verified.reason) == 0 && info.failed == verified.failed,
+		         "batch pass %d: reason %s, skr_token_verify %s", pass, info.reason,
+		         verified.reason);
+		FZ_CHECK(status == SKR_OK || !info.cached, "the cache answered for a rejected token");
+		for (int i = 0; i < 2; i++)
+			FZ_CHECK(results[i].decision == result.decision && results[i].entry == result.entry &&
+			         strcmp(results[i].reason, result.reason) == 0,
+			         "batch pass %d decided %d/%d/%s, skr_release %d/%d/%s", pass,
+			         (int)results[i].decision, (int)results[i].entry, results[i].reason,
+			         (int)result.decision, (int)result.entry, result.reason);
+		if (status == SKR_OK) {
+			FZ_CHECK(info.issuer_len == verified.issuer_len &&
+			         memcmp(info.issuer, verified.issuer, info.issuer_len) == 0,
+			         "batch pass %d: another issuer", pass);
+			skr_cache_stats_get(cache, &after);
+			FZ_CHECK(pass != 2 || info.cached || after.too_large > before.too_large ||
+			         after.busy > before.busy,
+			         "a verified token was not served by the cache the second time");
+		}
+	}
+
 	char record[1024];
 	size_t need = skr_audit_record(NOW, token, len, &verified, status == SKR_OK ? &result : NULL,
 	                               program, NULL, record, sizeof record);
@@ -162,6 +208,7 @@ static void edit_token(fz_reader *r, const char *original, size_t original_len,
 		goto done;
 	size_t len = original_len;
 	memcpy(token, original, len);
+	verify_checked(trust, original, original_len);
 	for (unsigned edits = 0; fz_remaining(r) >= 2 && edits < 16; edits++) {
 		uint8_t op = fz_u8(r) % 3;
 		size_t at = len ? fz_below(r, (uint32_t)len) : 0;
