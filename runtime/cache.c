@@ -8,8 +8,8 @@
  * they are published until their slot is reused.
  *
  * Lookups take no lock. A reader announces itself by incrementing one of
- * the two counters (one per epoch parity) of its workspace's stripe, and
- * confirms that the epoch did not change meanwhile, so that every
+ * the two counters (one per epoch parity) of its workspace's stripe. It
+ * then confirms that the epoch did not change meanwhile, so every
  * announced reader belongs to the current epoch or the one before. The
  * writer, under the cache's lock, advances the epoch from E to E + 1 only
  * when no reader of epoch E - 1 remains (the counters of that parity are
@@ -37,8 +37,8 @@
 #define CACHE_MIN_ENTRY_BYTES 1024u
 #define CACHE_MAX_ENTRY_BYTES (1u << 20)
 
-/* Claims index room a workspace reserves: a real MAA payload is 2 to 6
- * KiB. */
+/* Claims index room a workspace reserves. The published MAA payloads that
+ * the tests read are 1.6 to 3.5 KB. */
 #define WORKSPACE_PAYLOAD_RESERVE 8192u
 #define WORKSPACE_HEADER_RESERVE 512u
 
@@ -60,8 +60,8 @@ typedef struct cache_entry {
 	const char *kid;            /* in the trust store, or NULL */
 	size_t kid_len;
 	_Atomic uint8_t referenced; /* set by hits, cleared by the clock hand */
-	uint64_t retired_at;        /* the epoch it was removed in; under the lock */
-	struct cache_entry *next;   /* free or retired list; under the lock */
+	uint64_t retired_at;        /* the epoch it was removed in, under the lock */
+	struct cache_entry *next;   /* free or retired list, under the lock */
 } cache_entry;
 
 #define ENTRY_HEADER (((sizeof(cache_entry)) + 15u) & ~(size_t)15u)
@@ -69,7 +69,7 @@ typedef struct cache_entry {
 typedef struct cache_set {
 	_Alignas(CACHE_LINE) _Atomic(cache_entry *) way[CACHE_WAYS];
 	_Atomic uint32_t tag[CACHE_WAYS]; /* high half of the hash, a hint only */
-	uint8_t hand;                     /* clock hand; under the lock */
+	uint8_t hand;                     /* clock hand, under the lock */
 } cache_set;
 
 typedef struct cache_stripe {
@@ -179,8 +179,8 @@ static uint64_t random_seed(const void *salt)
 	if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
 		/* Without the kernel's generator, the address still differs
 		 * between processes where addresses are randomised. The seed only
-		 * spreads tokens that a sender chose to collide; a hit always
-		 * compares the whole token. */
+		 * spreads tokens that a sender chose to collide, because a hit
+		 * always compares the whole token. */
 		seed = XXH3_64bits(&salt, sizeof salt) ^ (uint64_t)(uintptr_t)&seed;
 	}
 	return seed;
@@ -439,8 +439,8 @@ static skr_status evaluate_all(const skr_program *const *programs, size_t count,
 	return SKR_OK;
 }
 
-/* Answers from the cache when it holds the token, verified under the same
- * options. Returns 1 with *status set when it answered, 0 for a miss. */
+/* Decides from the cache when it holds the token, verified under the same
+ * options. Returns 1 with *status set when it decided, 0 for a miss. */
 static int cache_answer(skr_cache *cache, skr_workspace *ws, uint64_t hash,
                         const skr_program *const *programs, size_t count, const char *token,
                         size_t len, const skr_verify_options *options, skr_diags *diags,

@@ -21,8 +21,8 @@
  *
  * Build and run from the repository root (needs libssl-dev):
  *   cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -Iruntime \
- *     bench/tools/crypto_floor.c runtime/rsa_fast.c runtime/rsa_verify.c \
- *     runtime/sha256.c runtime/base64url.c -lbearssl -ljansson -lcrypto \
+ *     bench/tools/crypto_floor.c runtime/rsa_fast.c runtime/rsa_ifma.c \
+ *     runtime/rsa_verify.c runtime/sha256.c runtime/base64url.c -lbearssl -ljansson -lcrypto \
  *     -o crypto_floor
  *   ./crypto_floor [ROUNDS]
  * The corpus is read from $SKR_SHARED/corpus/real (default ../shared).
@@ -256,6 +256,17 @@ static void skr_verify(context *c)
 		c->failures++;
 }
 
+/* The public operation alone with the portable code, which serves keys
+ * where the CPU lacks AVX-512 IFMA; the rows above use IFMA where it has
+ * it. */
+static void skr_portable_op(context *c)
+{
+	uint8_t x[SKR_MAX_RSA_BYTES];
+	if (!skr_rsa_fast_public_portable(&c->skr_key, c->fx->signature,
+	                                  c->fx->signature_len, x))
+		c->failures++;
+}
+
 static void skr_hash(context *c)
 {
 	uint8_t out[32];
@@ -385,6 +396,7 @@ int main(int argc, char **argv)
 		{ "bearssl public op + compare", bearssl_verify, 1, NULL, 0 },
 		{ "bearssl SHA-256 (br_sha256)", bearssl_sha256, 8, NULL, 0 },
 		{ "skr_rsa_verify_digest", skr_verify, 8, NULL, 0 },
+		{ "skr_rsa_fast_public_portable", skr_portable_op, 8, NULL, 0 },
 		{ "skr_sha256", skr_hash, 32, NULL, 0 },
 		{ "skr_rsa_verify_prepared", skr_hash_and_verify, 8, NULL, 0 },
 		{ "skr_base64url_decode (3 parts)", skr_decode, 32, NULL, 0 },
