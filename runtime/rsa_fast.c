@@ -401,14 +401,20 @@ int skr_rsa_fast_init(skr_rsa_fast_key *key, const uint8_t *n, size_t n_len,
 	compute_r2(key);
 #if SKR_RSA_IFMA
 	if (skr_rsa_ifma_available()) {
-		/* 2^(104 L) mod n for the IFMA path's R = 2^(52 L), by doubling
-		 * from the top bit of n. */
+		/* The IFMA path needs 2^T mod n with T = 104 L (its R is
+		 * 2^(52 L)). With W = 64 * limbs, a Montgomery product of R^2 =
+		 * 2^(2W) and x = 2^(T - W) mod n is 2^T mod n, and x takes a few
+		 * doublings from the top bit of n, or none when T - W < n_bits. */
 		uint32_t target = 2u * 52u * skr_rsa_ifma_limbs(key->n_bits);
-		skr_limb rr[SKR_RSA_FAST_MAX_LIMBS] = { 0 };
-		uint32_t top = key->n_bits - 1u;
-		rr[top / SKR_LIMB_BITS] = (skr_limb)1 << (top % SKR_LIMB_BITS);
-		for (uint32_t i = top; i < target; i++)
-			double_mod(rr, key->n, nl);
+		uint32_t w = (uint32_t)nl * SKR_LIMB_BITS;
+		uint32_t shift = target - w;
+		skr_limb x[SKR_RSA_FAST_MAX_LIMBS] = { 0 };
+		uint32_t start = shift < key->n_bits ? shift : key->n_bits - 1u;
+		x[start / SKR_LIMB_BITS] = (skr_limb)1 << (start % SKR_LIMB_BITS);
+		for (uint32_t i = start; i < shift; i++)
+			double_mod(x, key->n, nl);
+		skr_limb rr[SKR_RSA_FAST_MAX_LIMBS];
+		mont_mul(rr, key->r2, x, key, nl);
 		skr_rsa_ifma_prepare(key, rr, nl);
 	}
 #endif

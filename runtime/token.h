@@ -101,6 +101,9 @@ struct skr_trust {
 	                               a new store at a freed store's address */
 	skr_trust_authority *authorities;
 	uint32_t authority_count;
+	uint32_t *slots;            /* open addressing over the normalised names: index + 1,
+	                               0 when empty; at most half full */
+	uint32_t slot_mask;         /* slot count - 1 */
 	skr_arena arena;            /* owns every array and string above */
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <xxhash.h>
 
 #include "base64url.h"
 #include "bytecode.h"
@@ -478,6 +479,22 @@ static skr_status read_kid(loader *ld, const skr_trust_authority *auth, key_inpu
 	return ld->nomem ? SKR_E_NOMEM : SKR_OK;
 }
 
+/* Finds the authority whose normalised name is normalized (len bytes) in
+ * the slot table, or returns the empty slot where it would go. */
+static uint32_t *authority_slot(const skr_trust *trust, const char *normalized, size_t len)
+{
+	uint32_t i = (uint32_t)XXH3_64bits(normalized, len) & trust->slot_mask;
+	for (;;) {
+		uint32_t *slot = &trust->slots[i];
+		if (*slot == 0)
+			return slot;
+		const skr_trust_authority *auth = &trust->authorities[*slot - 1];
+		if (auth->normalized_len == len && memcmp(auth->normalized, normalized, len) == 0)
+			return slot;
+		i = (i + 1) & trust->slot_mask;
+	}
+}
+
 /* Loads one authority and its JWKS into auth. */
 static skr_status load_authority(loader *ld, const char *name, size_t name_len,
                                  const json_t *jwks, skr_trust_authority *auth)
@@ -496,17 +513,18 @@ static skr_status load_authority(loader *ld, const char *name, size_t name_len,
 	skr_authority_normalize(&view, normalized);
 	normalized[view.len] = '\0';
 
-	for (uint32_t i = 0; i < ld->trust->authority_count; i++) {
-		const skr_trust_authority *other = &ld->trust->authorities[i];
-		if (other->normalized_len == view.len &&
-		    memcmp(other->normalized, normalized, view.len) == 0) {
-			char other_name[SKR_SHOWN_MAX + 4];
-			skr_shown(other->name, other->name_len, other_name);
-			return store_error(ld, "trust-duplicate-authority",
-			                   "authorities %s and %s match the same issuer; keep one",
-			                   other_name, shown_name);
-		}
+	/* The slot table finds an earlier authority with the same normalised
+	 * name in constant time, so a large store loads in linear time. */
+	uint32_t *slot = authority_slot(ld->trust, normalized, view.len);
+	if (*slot != 0) {
+		const skr_trust_authority *other = &ld->trust->authorities[*slot - 1];
+		char other_name[SKR_SHOWN_MAX + 4];
+		skr_shown(other->name, other->name_len, other_name);
+		return store_error(ld, "trust-duplicate-authority",
+		                   "authorities %s and %s match the same issuer; keep one",
+		                   other_name, shown_name);
 	}
+	*slot = (uint32_t)(auth - ld->trust->authorities) + 1;
 
 	auth->name = skr_arena_strndup(&ld->trust->arena, name, name_len);
 	if (auth->name == NULL)
@@ -607,10 +625,16 @@ skr_status skr_trust_load(const char *json, size_t len, const skr_trust_options 
 	}
 	trust->authorities = skr_arena_alloc(&trust->arena,
 	                                     (count == 0 ? 1 : count) * sizeof *trust->authorities);
-	if (trust->authorities == NULL) {
+	uint32_t slot_count = 8;
+	while (slot_count < 2 * (uint64_t)count)
+		slot_count *= 2;
+	trust->slots = skr_arena_alloc(&trust->arena, slot_count * sizeof *trust->slots);
+	if (trust->authorities == NULL || trust->slots == NULL) {
 		st = SKR_E_NOMEM;
 		goto done;
 	}
+	memset(trust->slots, 0, slot_count * sizeof *trust->slots);
+	trust->slot_mask = slot_count - 1;
 	if (count == 0)
 		skr_diag_add(diags, NULL, SKR_SEV_WARNING, "trust-empty", 0, 0,
 		             "the trust store names no authority, so no token can verify");
@@ -668,6 +692,14 @@ const skr_trust_authority *skr_trust_find(const skr_trust *trust, const char *is
 {
 	skr_authority_view view;
 	skr_authority_view_init(&view, issuer, len);
+	/* Issuers of normal length are normalised on the stack and looked up
+	 * in the slot table. A longer one is compared with each authority. */
+	char normalized[512];
+	if (view.len <= sizeof normalized) {
+		skr_authority_normalize(&view, normalized);
+		uint32_t slot = *authority_slot(trust, normalized, view.len);
+		return slot != 0 ? &trust->authorities[slot - 1] : NULL;
+	}
 	for (uint32_t i = 0; i < trust->authority_count; i++) {
 		const skr_trust_authority *auth = &trust->authorities[i];
 		if (skr_authority_matches(auth->normalized, auth->normalized_len, &view))
