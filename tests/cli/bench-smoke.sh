@@ -77,6 +77,13 @@ for r in results:
              "cold_parts_ns of %s" % r.get("policy"))
         if not isinstance(r.get("cold_ns"), (int, float)):
             problems.append("%s: cold_ns is not a number" % r.get("policy"))
+        for key in ("warm_ns", "release_ns", "batch_ns"):
+            if not isinstance(r.get(key), (int, float)):
+                problems.append("%s: %s is not a number" % (r.get("policy"), key))
+        if r.get("warm_cached") is not True:
+            problems.append("%s: the warm release was not served by the cache" % r.get("policy"))
+        if r.get("batch_programs") != 8:
+            problems.append("%s: batch_programs is not 8" % r.get("policy"))
     elif r.get("cold_ns") is not None or r.get("cold_parts_ns") is not None:
         problems.append("%s: cold figures without a token" % r.get("policy"))
 for p in report.get("peers") or []:
@@ -107,6 +114,26 @@ check "generated: 2N+2 instructions executed" python3 -c '
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
 sys.exit(0 if [r["executed_instructions"] for r in results] == [4, 22] else 1)' "$SCRATCH/generated.json"
+
+# --threads 2 reports evaluation, cold and warm releases on one and two
+# threads.
+"$SKR" bench "${POLICIES[0]}" "${TOKEN_ARGS[@]}" --quick --threads 2 --json \
+    >"$SCRATCH/threads.json" 2>/dev/null
+rc=$?
+check "threads: exit 0, got $rc" test "$rc" = 0
+check "threads: scaling for 1 and 2 threads" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+scaling = r["threads"]["scaling"]
+ok = [s["threads"] for s in scaling] == [1, 2]
+for s in scaling:
+    for kind in ("eval", "cold", "warm"):
+        ok = ok and s[kind + "_ns_wall"] > 0 and s[kind + "_per_second"] > 0
+        ok = ok and s[kind + "_linear_share"] > 0
+sys.exit(0 if ok else 1)' "$SCRATCH/threads.json"
+"$SKR" bench "${POLICIES[0]}" "${TOKEN_ARGS[@]}" --quick --threads 2 >"$SCRATCH/threads.txt" 2>/dev/null
+check "threads: table of throughput" grep -q '^    2 threads  eval .*cold .*warm ' "$SCRATCH/threads.txt"
+check "table: warm line" grep -q 'warm release .* (every call a cache hit)' "$SCRATCH/table.txt"
 
 # --- CSV -----------------------------------------------------------------------
 "$SKR" bench "${POLICIES[@]}" "${TOKEN_ARGS[@]}" --quick --csv >"$SCRATCH/out.csv" 2>/dev/null
