@@ -193,7 +193,7 @@ typedef struct bench_result {
 	bench_stats eval;
 	bench_stats index;
 	bench_stats cold;         /* skr_release_batch of the one program, workspace, no cache */
-	bench_stats warm;         /* the same through a verified-token cache that holds it */
+	bench_stats warm;         /* the same through a verified-token cache that contains it */
 	int warm_cached;          /* 1 when every warm call was a cache hit */
 	bench_stats release;      /* skr_release, which allocates the claims index each time */
 	bench_stats batch;        /* skr_release_batch of BENCH_BATCH_PROGRAMS programs, no

@@ -2,7 +2,7 @@
  * Throughput with several threads. Every thread shares the program, the
  * trust store and, for evaluate only, one claims index, all read-only.
  * For releases each thread has its own workspace, and the warm run shares
- * one verified-token cache that holds the token. Each round wakes every
+ * one verified-token cache that contains the token. Each round wakes every
  * thread at once and ends when the last one finishes, so a figure is wall
  * time per decision of all threads together: with perfect scaling it is
  * the one-thread figure divided by the thread count.

@@ -497,14 +497,15 @@ size_t skr_audit_record(int64_t time, const char *token, size_t token_len,
  * A service that decides many releases gives each thread an skr_workspace
  * and may share one skr_cache per trust store between all its threads.
  * skr_release_batch then allocates nothing once the trust store, the
- * programs, the workspace and the cache exist: the workspace holds the
+ * programs, the workspace and the cache exist. The workspace keeps the
  * decoded token and its claims index, and grows only for a token larger
- * than every earlier one; the cache's memory is allocated when it is made.
+ * than every earlier one. The cache's memory is allocated when it is made.
  * A rejection with a diagnostics list allocates its message.
  */
 
-/* Per-thread memory of releases. A workspace serves one thread at a time;
- * any number of workspaces may share a cache, a trust store and programs. */
+/* Per-thread memory of releases. A workspace serves one thread at a time,
+ * and any number of workspaces may share a cache, a trust store and
+ * programs. */
 typedef struct skr_workspace skr_workspace;
 
 /* Allocates a workspace with room for the decoded parts of the largest
@@ -514,9 +515,10 @@ skr_status skr_workspace_new(const skr_limits *limits, skr_workspace **out);
 void skr_workspace_free(skr_workspace *workspace);
 
 /* Verified-token cache of one trust store. A hit needs the same token
- * bytes, compared in full after a keyed hash matches, verified under the
- * same limits and with an algorithm the caller still allows; exp and nbf
- * are checked again on every hit against the caller's time. Entries are
+ * bytes, compared in full after a keyed hash matches. The token must have
+ * been verified under the same limits and with an algorithm the caller
+ * still allows. exp and nbf are checked again on every hit against the
+ * caller's time. Entries are
  * evicted by a clock policy within each set of four, and an evicted entry's
  * memory is reused once no thread can still be reading it. Lookups take
  * no lock; inserting takes the cache's lock if it is free and otherwise
@@ -532,8 +534,8 @@ typedef struct skr_cache_options {
 void skr_cache_options_init(skr_cache_options *options);
 
 /* Allocates a cache for tokens verified with trust, all of its memory at
- * once: about entries x 1.25 x entry_bytes. The cache answers only for
- * that trust store, and must be freed before it. Returns SKR_OK,
+ * once: about entries x 1.25 x entry_bytes. The cache serves only that
+ * trust store, and must be freed before it. Returns SKR_OK,
  * SKR_E_NOMEM or SKR_E_USAGE (NULL arguments, entries 0 or over 2^24,
  * entry_bytes under 1 KiB or over 1 MiB). */
 skr_status skr_cache_new(const skr_trust *trust, const skr_cache_options *options,
@@ -552,7 +554,7 @@ typedef struct skr_cache_stats {
 	uint32_t capacity;
 } skr_cache_stats;
 
-/* Reads the counters; safe while other threads use the cache. */
+/* Reads the counters. Safe while other threads use the cache. */
 void skr_cache_stats_get(skr_cache *cache, skr_cache_stats *stats);
 
 /* What a release found out about its token. The pointers stay valid until
@@ -571,12 +573,12 @@ typedef struct skr_release_info {
 	int cached;                /* 1 when the token came from the cache */
 } skr_release_info;
 
-/* Decides one token against count programs (a workload asking for all its
- * keys): the token is verified, or found in the cache, once, its claims are
- * indexed once, and results[i] receives the decision of programs[i] with
- * the verified "iss" as the issuer. cache, diags and info may be NULL.
- * Returns:
- *   SKR_OK        results hold the decisions (release or deny)
+/* Decides one token against count programs, as for a workload that asks
+ * for all its keys. The token is verified (or found in the cache) once and
+ * its claims are indexed once. results[i] receives the decision of
+ * programs[i], with the verified "iss" as the issuer. cache, diags and
+ * info may be NULL. Returns:
+ *   SKR_OK        results contain the decisions (release or deny)
  *   SKR_E_TOKEN   the token was rejected: every result is a denial with
  *                 entry -1 and the token's reason
  *   SKR_E_NOMEM, or SKR_E_USAGE for NULL arguments, a negative leeway, or

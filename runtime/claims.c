@@ -1325,8 +1325,8 @@ static int scan_claims(scanner *s)
 }
 
 /* Work memory of a reusable index: the scanner's arrays, grown to the
- * largest input seen so far. The node array also holds the index's nodes,
- * so a reused index never copies them. */
+ * largest input seen so far. The index's nodes stay in the node array, so
+ * a reused index never copies them. */
 typedef struct skr_claims_keep {
 	skr_claim_node *nodes;
 	uint32_t node_cap;
@@ -1435,7 +1435,7 @@ skr_status skr_claims_parse(const char *json, size_t len, const skr_limits *limi
 	return SKR_OK;
 }
 
-/* An index that holds nothing, for a reusable index after a failed parse. */
+/* Slot table of an empty index, for a reusable index after a failed parse. */
 static uint32_t empty_slots[1];
 
 static void clear_index(skr_claims *claims)

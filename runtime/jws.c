@@ -364,7 +364,7 @@ static skr_status check_issuer(rejection *r, const skr_trust *trust, const skr_c
 		return reject(r, SKR_CHECK_ISSUER, "issuer_missing", 0, 0,
 		              "the claims' \"iss\" is not a string");
 
-	/* Borrowed from the claims, which keep a NUL after every string;
+	/* Borrowed from the claims, which keep a NUL after every string.
 	 * skr_token_verify copies it. */
 	out->issuer = (char *)iss.str;
 	out->issuer_len = iss.len;

@@ -1,10 +1,10 @@
 /*
- * The RSA public operation with AVX-512 IFMA, where the CPU has it: the
+ * The RSA public operation with AVX-512 IFMA, where the CPU has it. The
  * vpmadd52luq and vpmadd52huq instructions multiply eight pairs of 52-bit
  * limbs at once and add the low or the high 52 bits of each product to a
- * 64-bit accumulator. The contract is in rsa_fast.h; rsa_fast.c calls this
- * path when skr_rsa_ifma_available says the CPU and the operating system
- * support it, and its portable code otherwise.
+ * 64-bit accumulator. The contract is in rsa_fast.h. rsa_fast.c calls
+ * this path when skr_rsa_ifma_available reports that the CPU and the
+ * operating system support it, and its portable code otherwise.
  *
  * Numbers are arrays of L limbs of 52 bits, least significant first, with
  * L a multiple of 8 and 52 * L >= n_bits + 2, so that 4n <= R = 2^(52 L).

@@ -120,7 +120,7 @@ const skr_trust_key *skr_trust_find_kid(const skr_trust_authority *authority,
 /* ---- compact JWS (jws.c) ---- */
 
 /* Memory a verification may use instead of allocating: a workspace's
- * buffers (release.c). Any member may be NULL, and then that part is
+ * buffers (cache.c). Any member may be NULL, and then that part is
  * allocated for the one verification. */
 typedef struct skr_verify_memory {
 	uint8_t *parts;             /* room for the three decoded parts */
@@ -169,8 +169,9 @@ skr_status skr_token_verify_in(const skr_trust *trust, const char *token, size_t
                                const skr_verify_options *options, const skr_verify_memory *mem,
                                skr_diags *diags, skr_token *out, skr_claims **claims);
 
-/* The lifetime check of a verification, alone, for a token verified
- * earlier: SKR_OK, or SKR_E_TOKEN with *reason set and an error in diags. */
+/* Checks the lifetime of a token verified earlier, as a verification
+ * does. Returns SKR_OK, or SKR_E_TOKEN with *reason set and an error in
+ * diags. */
 skr_status skr_token_check_lifetime(const skr_claims *claims, const skr_verify_options *options,
                                     skr_diags *diags, const char **reason);
 

@@ -34,11 +34,11 @@ typedef struct skr_arena {
 void skr_arena_init(skr_arena *arena);
 void skr_arena_free(skr_arena *arena);
 void *skr_arena_alloc(skr_arena *arena, size_t size);
-/* Forgets every allocation but keeps the memory for the next ones: the
+/* Forgets every allocation but keeps the memory for the next ones. The
  * blocks are merged into one block with room for as many bytes as were
- * handed out since the last reset, or reserve bytes when that is more, so
+ * handed out since the last reset, or reserve bytes when that is more. So
  * an arena that serves the same work again stops calling malloc. When the
- * merged block cannot be allocated the arena is left empty, and the next
+ * merged block cannot be allocated, the arena is left empty and the next
  * skr_arena_alloc tries again. */
 void skr_arena_reset(skr_arena *arena, size_t reserve);
 /* Copies len bytes and appends a NUL that len does not count. */
