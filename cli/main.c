@@ -28,8 +28,11 @@ static const command commands[] = {
 	  "unwrap --key WORKLOAD_KEY [--service-key KEY] [--out FILE] RESPONSE" },
 	{ "bench", cli_cmd_bench,
 	  "bench POLICY... (--claims F | --token F --trust F [--now EPOCH]) [--json|--csv] [--svg F]\n"
-	  "            [--threads N] [--quick] [--generate KIND=N,...] [--peers-python]" },
-	{ "mint", cli_cmd_mint, "mint CLAIMS.json --key KEY [--kid KID] [--trust-out TRUST.json]" },
+	  "            [--threads N] [--quick] [--rounds N] [--round-ms MS] [--generate KIND=N,...]\n"
+	  "            [--peers-python]" },
+	{ "mint", cli_cmd_mint,
+	  "mint CLAIMS.json --key KEY [--kid KID | --no-kid] [--alg RS256|RS384|RS512]\n"
+	  "            [--trust-out TRUST.json]" },
 	{ "trust", cli_cmd_trust,
 	  "trust add --authority URL --jwks FILE TRUST.json\n  skr trust check [--min-rsa-bits BITS] TRUST.json" },
 };

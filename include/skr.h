@@ -2,7 +2,9 @@
  * skr: secure key release decisions.
  *
  * Public API. Conventions that hold for every function below:
- *   - The library never prints and keeps no global mutable state.
+ *   - The library never prints. Its only global mutable state is two atomic
+ *     counters that number trust stores and workspaces, and the results of
+ *     CPU feature checks.
  *   - Every fallible function returns an skr_status; SKR_OK is 0.
  *   - Diagnostics go to a caller-owned skr_diags list (may be NULL when the
  *     caller does not want them). The list owns its message strings.
@@ -526,7 +528,8 @@ void skr_workspace_free(skr_workspace *workspace);
 typedef struct skr_cache skr_cache;
 
 typedef struct skr_cache_options {
-	uint32_t entries;      /* tokens kept, rounded up to a multiple of 4; default 1024 */
+	uint32_t entries;      /* tokens kept, rounded up to four times a power of two;
+	                          default 1024 */
 	uint32_t entry_bytes;  /* room for one token and its claims index; a token that
 	                          needs more is verified every time; default 32 KiB */
 } skr_cache_options;
@@ -563,7 +566,9 @@ void skr_cache_stats_get(skr_cache *cache, skr_cache_stats *stats);
 typedef struct skr_release_info {
 	const char *reason;        /* "token_valid" or the token's rejection reason */
 	skr_token_check failed;    /* SKR_CHECK_COUNT when the token verified */
-	const char *issuer;        /* the verified "iss", or NULL */
+	const char *issuer;        /* the token's "iss", verified only when failed is
+	                              SKR_CHECK_COUNT, and NULL when the token was
+	                              rejected before its claims were read */
 	size_t issuer_len;
 	const char *authority;
 	size_t authority_len;
