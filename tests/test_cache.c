@@ -160,7 +160,7 @@ Test(cache, batch_matches_one_release_per_program)
 /* A token that differs from a cached one in a single byte, at the start,
  * in the middle or at the end, must be verified anew: the answer is the
  * one skr_release gives for it, never the cached token's release. */
-Test(cache, single_byte_changes_are_never_answered_from_the_cache)
+Test(cache, single_byte_changes_always_miss)
 {
 	fixture f = setup(0, 0);
 	skr_verify_options options;
@@ -289,7 +289,7 @@ Test(cache, exp_and_nbf_are_checked_on_every_hit)
 /* A hit needs the options the token was verified under: an algorithm the
  * caller still allows and the same limits. Otherwise the token is verified
  * again, and rejected as it would be without a cache. */
-Test(cache, answers_only_under_the_same_options)
+Test(cache, hits_only_under_the_same_options)
 {
 	fixture f = setup(0, 0);
 	skr_buffer minted = mint_claims(&f, 5, "false", NOW + 100, NOW - 100);
@@ -333,7 +333,7 @@ Test(cache, answers_only_under_the_same_options)
 	teardown(&f);
 }
 
-Test(cache, answers_only_for_its_trust_store)
+Test(cache, serves_only_its_trust_store)
 {
 	fixture f = setup(0, 0);
 	skr_buffer minted = mint_claims(&f, 5, "false", NOW + 100, NOW - 100);

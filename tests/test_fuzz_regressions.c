@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "skr.h"
+#include "tokens.h"
 
 #define NOW 1680180000
 
@@ -28,27 +29,6 @@ typedef struct expectation {
 	char status[64];
 	char code[128];  /* empty when the expectation names no code */
 } expectation;
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = malloc((size_t)size + 1);
-	if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-		free(data);
-		data = NULL;
-	}
-	fclose(f);
-	if (data) {
-		data[size] = '\0';
-		*len = (size_t)size;
-	}
-	return data;
-}
 
 /* The repository root: SKR_ROOT, or the working directory (the suite runs
  * from the repository root). */
@@ -63,7 +43,7 @@ static void read_expectation(const char *input_path, expectation *e)
 	char path[2048];
 	size_t len = 0;
 	snprintf(path, sizeof path, "%s.expect", input_path);
-	char *text = slurp(path, &len);
+	char *text = test_slurp(path, &len);
 	cr_assert_not_null(text, "%s is missing; write the expected status there", path);
 	e->status[0] = '\0';
 	e->code[0] = '\0';
@@ -126,7 +106,7 @@ static void run_regressions(const char *target, regression_fn fn)
 		expectation e;
 		read_expectation(path, &e);
 		size_t len = 0;
-		char *input = slurp(path, &len);
+		char *input = test_slurp(path, &len);
 		cr_assert_not_null(input, "%s cannot be read", path);
 		fn(name, input, len, &e);
 		free(input);
@@ -216,7 +196,7 @@ static void token(const char *name, const char *input, size_t len, const expecta
 	char path[1024];
 	size_t store_len = 0;
 	snprintf(path, sizeof path, "%s/examples/keys/test-trust.json", root());
-	char *store_text = slurp(path, &store_len);
+	char *store_text = test_slurp(path, &store_len);
 	cr_assert_not_null(store_text, "%s not found", path);
 	skr_trust *store = NULL;
 	cr_assert_eq(skr_trust_load(store_text, store_len, NULL, NULL, &store), SKR_OK);

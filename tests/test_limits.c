@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "skr.h"
+#include "tokens.h"
 
 /* ---- text building -------------------------------------------------------- */
 
@@ -506,27 +507,6 @@ Test(limits, claims_bytes)
 
 /* ---- token bytes ------------------------------------------------------------ */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = malloc((size_t)size + 1);
-	if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-		free(data);
-		data = NULL;
-	}
-	fclose(f);
-	if (data) {
-		data[size] = '\0';
-		*len = (size_t)size;
-	}
-	return data;
-}
-
 /* Loads examples/keys/NAME from SKR_ROOT or the working directory (the
  * suite runs from the repository root). */
 static char *read_example(const char *name, size_t *len)
@@ -534,7 +514,7 @@ static char *read_example(const char *name, size_t *len)
 	const char *root = getenv("SKR_ROOT");
 	char path[1024];
 	snprintf(path, sizeof path, "%s/examples/keys/%s", root && *root ? root : ".", name);
-	char *data = slurp(path, len);
+	char *data = test_slurp(path, len);
 	cr_assert_not_null(data, "%s not found; run from the repository root or set SKR_ROOT", path);
 	return data;
 }

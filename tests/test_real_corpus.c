@@ -14,32 +14,12 @@
 
 #include "bytecode.h"
 #include "skr.h"
+#include "tokens.h"
 
 static const char *shared_dir(void)
 {
 	const char *dir = getenv("SKR_SHARED");
 	return dir && *dir ? dir : "../shared";
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *data = malloc((size_t)size + 1);
-	if (data && fread(data, 1, (size_t)size, f) != (size_t)size) {
-		free(data);
-		data = NULL;
-	}
-	fclose(f);
-	if (data) {
-		data[size] = '\0';
-		*len = (size_t)size;
-	}
-	return data;
 }
 
 static int is_real_policy(const char *name)
@@ -87,7 +67,7 @@ Test(real_corpus, every_policy_compiles_or_fails_as_specified)
 		char path[8192];
 		snprintf(path, sizeof path, "%s/%s", folder, entry->d_name);
 		size_t len;
-		char *text = read_file(path, &len);
+		char *text = test_slurp(path, &len);
 		cr_assert_not_null(text, "cannot read %s", path);
 		skr_diags diags;
 		skr_diags_init(&diags);
@@ -141,7 +121,7 @@ static void load_case_claims(claims_set *set)
 		char path[8192];
 		snprintf(path, sizeof path, "%s/%s/claims.json", folder, entry->d_name);
 		size_t len;
-		char *text = read_file(path, &len);
+		char *text = test_slurp(path, &len);
 		if (!text)
 			continue;
 		skr_claims *claims = NULL;
@@ -166,7 +146,7 @@ Test(real_corpus, checksum_fixed_mutants_are_rejected_or_run)
 	char path[4096];
 	snprintf(path, sizeof path, "%s/corpus/real/cvm-skr-policy-2026-03.json", shared_dir());
 	size_t len;
-	char *text = read_file(path, &len);
+	char *text = test_slurp(path, &len);
 	if (!text) {
 		cr_log_info("skipped: %s not found", path);
 		return;
