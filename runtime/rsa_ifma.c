@@ -35,6 +35,14 @@
 #define IFMA __attribute__((target("avx512f,avx512ifma")))
 #endif
 
+/* GCC unrolls the loops over vectors only when told to; clang does with
+ * the count fixed. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL _Pragma("GCC unroll 16")
+#else
+#define UNROLL
+#endif
+
 /* ---- detection ---- */
 
 static int os_saves_zmm(void)
@@ -118,6 +126,7 @@ amm_v(uint64_t *r, const uint64_t *a, const uint64_t *b, const uint64_t *n, uint
 	const size_t L = V * LANES;
 	const uint64_t n0 = n[0];
 
+	UNROLL
 	for (size_t v = 0; v < V; v++) {
 		acc[v] = zero;
 		av[v] = _mm512_loadu_si512((const void *)(a + v * LANES));
@@ -126,6 +135,7 @@ amm_v(uint64_t *r, const uint64_t *a, const uint64_t *b, const uint64_t *n, uint
 	for (size_t i = 0; i < L; i++) {
 		__m512i bi = _mm512_set1_epi64((long long)b[i]);
 		__m512i hi[MAX_VECTORS];
+		UNROLL
 		for (size_t v = 0; v < V; v++) {
 			acc[v] = _mm512_madd52lo_epu64(acc[v], av[v], bi);
 			hi[v] = _mm512_madd52hi_epu64(zero, av[v], bi);
@@ -136,12 +146,14 @@ amm_v(uint64_t *r, const uint64_t *a, const uint64_t *b, const uint64_t *n, uint
 		 * into the next limb. */
 		uint64_t carry = (low + ((n0 * m) & MASK52)) >> 52;
 		__m512i mv = _mm512_set1_epi64((long long)m);
+		UNROLL
 		for (size_t v = 0; v < V; v++) {
 			acc[v] = _mm512_madd52lo_epu64(acc[v], nv[v], mv);
 			hi[v] = _mm512_madd52hi_epu64(hi[v], nv[v], mv);
 		}
 		/* Divide by 2^52: drop limb 0, move every limb down one place,
 		 * and add the high halves, which belong one place up. */
+		UNROLL
 		for (size_t v = 0; v + 1 < V; v++)
 			acc[v] = _mm512_add_epi64(_mm512_alignr_epi64(acc[v + 1], acc[v], 1), hi[v]);
 		acc[V - 1] = _mm512_add_epi64(_mm512_alignr_epi64(zero, acc[V - 1], 1), hi[V - 1]);
@@ -150,6 +162,7 @@ amm_v(uint64_t *r, const uint64_t *a, const uint64_t *b, const uint64_t *n, uint
 
 	/* Every limb is below 2L * 2^53 < 2^62: normalise to 52 bits. */
 	uint64_t t[SKR_RSA_IFMA_MAX_LIMBS];
+	UNROLL
 	for (size_t v = 0; v < V; v++)
 		_mm512_storeu_si512((void *)(t + v * LANES), acc[v]);
 	uint64_t carry = 0;
