@@ -1,14 +1,14 @@
 /*
  * The release path allocates nothing once the trust store, the programs,
  * the workspace and the cache exist. This file replaces the C library's
- * allocator for the whole test process (malloc, calloc, realloc, free and
- * the aligned forms, which glibc lets a program define) with one that
- * forwards to glibc's and counts the calls the current thread makes while
- * counting is on. Allocations made anywhere in the process, inside jansson,
+ * allocator for the whole test process: malloc, calloc, realloc, free and
+ * the aligned forms, which glibc lets a program define. The replacement
+ * forwards to glibc's and counts the calls that the current thread makes
+ * while counting is on. Allocations made anywhere in the process, inside jansson,
  * BearSSL, xxHash or the C library itself, are counted alike.
  *
  * AddressSanitizer defines the allocator itself, so under it the test only
- * says that it was skipped.
+ * logs that it was skipped.
  */
 #include <criterion/criterion.h>
 

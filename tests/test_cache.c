@@ -1,9 +1,8 @@
 /*
- * skr_release_batch with a workspace and the verified-token cache: every
- * answer must be the one skr_release gives for the same token, whether it
- * came from the cache or not, and the cache must answer only for the exact
- * token bytes, verified under the same options, with exp and nbf checked
- * again on every hit.
+ * skr_release_batch with a workspace and the verified-token cache. Every
+ * result must be the one skr_release returns for the same token, whether it
+ * came from the cache or not. A hit needs the exact token bytes, verified
+ * under the same options, and exp and nbf are checked again on every hit.
  */
 #include <criterion/criterion.h>
 
@@ -75,7 +74,7 @@ typedef struct outcome {
 	skr_result results[2];
 } outcome;
 
-/* What skr_release says for each program, the answer to match. */
+/* Decides each program with skr_release, the result to match. */
 static outcome expected(const fixture *f, const char *token, size_t len,
                         const skr_verify_options *options)
 {
@@ -158,8 +157,8 @@ Test(cache, batch_matches_one_release_per_program)
 }
 
 /* A token that differs from a cached one in a single byte, at the start,
- * in the middle or at the end, must be verified anew: the answer is the
- * one skr_release gives for it, never the cached token's release. */
+ * in the middle or at the end, must be verified anew. The result is the
+ * one skr_release returns for it, never the cached token's release. */
 Test(cache, single_byte_changes_always_miss)
 {
 	fixture f = setup(0, 0);
@@ -220,7 +219,7 @@ Test(cache, single_byte_changes_always_miss)
 	cr_assert_eq(info.cached, 0);
 	cr_assert_eq(want.status, SKR_E_TOKEN);
 
-	/* The original is still answered from the cache. */
+	/* The original is still a cache hit. */
 	got = batch(&f, f.cache, token, len, &options, &info);
 	cr_assert_eq(info.cached, 1);
 	assert_same(&got, &first, "the cached token afterwards");

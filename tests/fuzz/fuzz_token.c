@@ -16,8 +16,8 @@
  * Every outcome is checked for a consistent reason, check and
  * diagnostics, and skr_release must agree with skr_token_verify. So must
  * skr_release_batch in one reused workspace, without a cache and twice
- * through a cache of the store, which must never answer for a token that
- * does not verify. In mode 3 the cache holds the unedited token first.
+ * through a cache of the store, which must never serve a token that does
+ * not verify. In mode 3 the cache contains the unedited token first.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -146,7 +146,7 @@ static skr_status verify_checked(const skr_trust *trust, const char *token, size
 		         "a rejected token's result is %d/%d/%s", (int)result.decision, (int)result.entry,
 		         result.reason);
 	}
-	/* The batch path, with and without the cache, answers the same. */
+	/* The batch path, with and without the cache, decides the same. */
 	skr_cache *cache = trust == test_trust ? test_cache : real_cache;
 	const skr_program *programs[2] = { program, program };
 	skr_cache_stats before, after;
