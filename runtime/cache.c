@@ -396,7 +396,9 @@ static void cache_insert(skr_cache *cache, uint64_t hash, const char *token, siz
 	e->authority_len = t->authority_len;
 	e->kid = t->kid;
 	e->kid_len = t->kid_len;
-	atomic_store_explicit(&e->referenced, 0, memory_order_relaxed);
+	/* A new entry counts as referenced, because its token was just used,
+	 * so the clock passes it once before it can evict it. */
+	atomic_store_explicit(&e->referenced, 1, memory_order_relaxed);
 	e->next = NULL;
 
 	uint32_t w = choose_way(set);
