@@ -73,6 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (status == SKR_E_NOMEM)
 		return 0;
 
+	/* jansson 2.14 skips a raw NUL byte that follows a number or a literal
+	 * ("false\0}"), so it cannot judge text holding one. Strict JSON never
+	 * contains a raw NUL, and the product must reject it. */
+	if (memchr(src, 0, size) != NULL) {
+		FZ_CHECK(status != SKR_OK, "accepted a policy holding a raw NUL byte");
+		skr_program_free(program);
+		return 0;
+	}
+
 	/* jansson does not skip a byte-order mark; the product does. */
 	size_t skip = size >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 	json_error_t error;
