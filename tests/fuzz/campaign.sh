@@ -32,17 +32,7 @@ mkdir -p "$WORK"
 
 # The DER certificates of the real trust store, for fuzz_trust.
 if [ -f "$SHARED/corpus/real/trust-sharedweu.json" ] && [ ! -d "$WORK/certificates" ]; then
-    mkdir -p "$WORK/certificates"
-    python3 - "$SHARED/corpus/real/trust-sharedweu.json" "$WORK/certificates" <<'EOF'
-import base64, json, sys
-store = json.load(open(sys.argv[1]))
-n = 0
-for jwks in store.values():
-    for key in jwks.get("keys", []):
-        for cert in key.get("x5c", []):
-            open("%s/cert-%d.der" % (sys.argv[2], n), "wb").write(base64.b64decode(cert))
-            n += 1
-EOF
+    python3 tests/fuzz/certificates.py "$SHARED/corpus/real/trust-sharedweu.json" "$WORK/certificates"
 fi
 
 for target in "$@"; do

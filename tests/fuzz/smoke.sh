@@ -50,17 +50,7 @@ fi
 # The DER certificates of the real trust store, for fuzz_trust.
 cert_seeds=()
 if [ -f "$SHARED/corpus/real/trust-sharedweu.json" ] && command -v python3 >/dev/null; then
-    mkdir -p "$WORK/certificates"
-    python3 - "$SHARED/corpus/real/trust-sharedweu.json" "$WORK/certificates" <<'EOF'
-import base64, json, sys
-store = json.load(open(sys.argv[1]))
-n = 0
-for jwks in store.values():
-    for key in jwks.get("keys", []):
-        for cert in key.get("x5c", []):
-            open("%s/cert-%d.der" % (sys.argv[2], n), "wb").write(base64.b64decode(cert))
-            n += 1
-EOF
+    python3 tests/fuzz/certificates.py "$SHARED/corpus/real/trust-sharedweu.json" "$WORK/certificates"
     cert_seeds+=("$WORK/certificates")
 fi
 
