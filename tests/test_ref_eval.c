@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ref_eval.h"
+#include "skr.h"
 
 #define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY)
 
@@ -400,6 +401,9 @@ static const authority_case authority_cases[] = {
 	{"1ttps://A", "1ttps://a", 0},
 	{"", "/", 1},
 	{"https://a.example", "https://b.example", 0},
+	/* What follows the host's ':' is not folded, even when it is no port. */
+	{"https://a.example:Port", "https://a.example:port", 0},
+	{"https://A.example:8", "https://a.example:8", 1},
 };
 
 Test(ref_eval, authority_matching)
@@ -417,6 +421,38 @@ Test(ref_eval, authority_matching)
 		cr_expect_eq(got, c->matches, "swapped: authority '%s' issuer '%s': got %d", c->issuer,
 		             c->authority, got);
 	}
+}
+
+/* The product matches authorities as the reference does. */
+Test(ref_eval, product_authority_matching)
+{
+	size_t count = sizeof authority_cases / sizeof authority_cases[0];
+	skr_claims *claims = NULL;
+	cr_assert_eq(skr_claims_parse("{\"n\":1}", 7, NULL, NULL, &claims), SKR_OK);
+
+	for (size_t i = 0; i < count; i++) {
+		const authority_case *c = &authority_cases[i];
+		if (c->authority[0] == '\0')
+			continue; /* an empty authority does not compile */
+		char policy[512];
+		snprintf(policy, sizeof policy,
+		         "{\"version\":\"1.0.0\",\"anyOf\":[{\"authority\":\"%s\",\"allOf\":"
+		         "[{\"claim\":\"n\",\"equals\":1}]}]}", c->authority);
+		skr_buffer image = { NULL, 0 };
+		skr_program *program = NULL;
+		cr_assert_eq(skr_compile(policy, strlen(policy), SKR_SYNTAX_JSON, NULL, NULL, &image),
+		             SKR_OK, "%s", policy);
+		cr_assert_eq(skr_program_load(image.data, image.len, NULL, &program), SKR_OK);
+		skr_result result;
+		cr_assert_eq(skr_evaluate(program, claims, c->issuer, strlen(c->issuer), NULL, &result),
+		             SKR_OK);
+		cr_expect_eq(result.decision == SKR_RELEASE, c->matches,
+		             "authority '%s' issuer '%s': released %d", c->authority, c->issuer,
+		             result.decision == SKR_RELEASE);
+		skr_program_free(program);
+		skr_buffer_free(&image);
+	}
+	skr_claims_free(claims);
 }
 
 typedef struct number_case {

@@ -62,14 +62,27 @@ static void find_fold_ranges(skr_authority_view *view, const char *text, size_t 
 	size_t end = start;
 	while (end < len && text[end] != '/' && text[end] != '?' && text[end] != '#')
 		end++;
-	/* Userinfo before the last '@' is compared exactly. */
+	/* Userinfo before the last '@' is compared exactly, and so is what
+	 * follows the host: a port is digits, and anything else there is not a
+	 * host, so folding its case could only match more issuers. An IPv6
+	 * host keeps its brackets. */
 	size_t host = start;
 	for (size_t j = start; j < end; j++) {
 		if (text[j] == '@')
 			host = j + 1;
 	}
+	size_t host_end = host;
+	if (host_end < end && text[host_end] == '[') {
+		while (host_end < end && text[host_end] != ']')
+			host_end++;
+		if (host_end < end)
+			host_end++;
+	} else {
+		while (host_end < end && text[host_end] != ':')
+			host_end++;
+	}
 	view->fold_from = host;
-	view->fold_to = end;
+	view->fold_to = host_end;
 }
 
 void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len)
