@@ -578,8 +578,8 @@ typedef struct skr_release_info {
 	int cached;                /* 1 when the token came from the cache */
 } skr_release_info;
 
-/* Decides one token against count programs, as for a workload that asks
- * for all its keys. The token is verified (or found in the cache) once and
+/* Decides one token against count programs, as for a workload that
+ * requests all its keys. The token is verified (or found in the cache) once and
  * its claims are indexed once. results[i] receives the decision of
  * programs[i], with the verified "iss" as the issuer. cache, diags and
  * info may be NULL. Returns:

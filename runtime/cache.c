@@ -441,7 +441,7 @@ static skr_status evaluate_all(const skr_program *const *programs, size_t count,
 	return SKR_OK;
 }
 
-/* Decides from the cache when it holds the token, verified under the same
+/* Decides from the cache when it contains the token, verified under the same
  * options. Returns 1 with *status set when it decided, 0 for a miss. */
 static int cache_answer(skr_cache *cache, skr_workspace *ws, uint64_t hash,
                         const skr_program *const *programs, size_t count, const char *token,

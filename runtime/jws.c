@@ -604,7 +604,6 @@ skr_status skr_token_verify_in(const skr_trust *trust, const char *token, size_t
                                skr_diags *diags, skr_token *out, skr_claims **claims)
 {
 	*claims = NULL;
-	memset(out, 0, sizeof *out);
 	skr_token_init(out);
 	if (trust == NULL || token == NULL || options == NULL || options->leeway < 0)
 		return SKR_E_USAGE;

@@ -10,7 +10,7 @@
  * L a multiple of 8 and 52 * L >= n_bits + 2, so that 4n <= R = 2^(52 L).
  * amm() is an almost Montgomery multiplication in the word-by-word form of
  * Gueron and Krasnov, "Accelerating Big Integer Arithmetic Using Intel
- * IFMA Extensions" (ARITH 2016): for inputs below 2n it returns a * b *
+ * IFMA Extensions" (ARITH 2016). For inputs below 2n it returns a * b *
  * R^-1 mod n plus a multiple of n, below 2n, in normalised 52-bit limbs.
  * The last step brings the result below n.
  */
@@ -35,8 +35,8 @@
 #define IFMA __attribute__((target("avx512f,avx512ifma")))
 #endif
 
-/* GCC unrolls the loops over vectors only when told to; clang does with
- * the count fixed. */
+/* GCC unrolls the loops over vectors only with this pragma, while clang
+ * does so once the count is fixed. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define UNROLL _Pragma("GCC unroll 16")
 #else

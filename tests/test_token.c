@@ -380,7 +380,7 @@ Test(jws, rejects_invalid_header_json)
 }
 
 /* RFC 8259 allows an escaped NUL in a string. It reaches no decision: a
- * kid that holds one names no key, and an alg that holds one names no
+ * kid that contains one names no key, and an alg that contains one names no
  * algorithm. */
 Test(jws, escaped_nul_in_header_strings)
 {
