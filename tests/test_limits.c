@@ -507,18 +507,6 @@ Test(limits, claims_bytes)
 
 /* ---- token bytes ------------------------------------------------------------ */
 
-/* Loads examples/keys/NAME from SKR_ROOT or the working directory (the
- * suite runs from the repository root). */
-static char *read_example(const char *name, size_t *len)
-{
-	const char *root = getenv("SKR_ROOT");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/examples/keys/%s", root && *root ? root : ".", name);
-	char *data = test_slurp(path, len);
-	cr_assert_not_null(data, "%s not found; run from the repository root or set SKR_ROOT", path);
-	return data;
-}
-
 #define TOKEN_AUTHORITY "https://limits.skr.example"
 #define TOKEN_KID "limits"
 #define TOKEN_NOW 1700000000
@@ -607,7 +595,7 @@ static void check_token_bytes(const skr_signing_key *key, const skr_trust *trust
 Test(limits, token_bytes)
 {
 	size_t len = 0;
-	char *pem = read_example("test-authority-rsa2048.pem", &len);
+	char *pem = test_read_example("keys/test-authority-rsa2048.pem", &len);
 	skr_signing_key *key = NULL;
 	cr_assert_eq(skr_signing_key_load(pem, len, NULL, &key), SKR_OK);
 	free(pem);
@@ -625,7 +613,7 @@ Test(limits, token_claims_limits_apply)
 	/* A verified signature does not lift the claims limits: a token whose
 	 * payload nests one level too deep is rejected at the claims check. */
 	size_t len = 0;
-	char *pem = read_example("test-authority-rsa2048.pem", &len);
+	char *pem = test_read_example("keys/test-authority-rsa2048.pem", &len);
 	skr_signing_key *key = NULL;
 	cr_assert_eq(skr_signing_key_load(pem, len, NULL, &key), SKR_OK);
 	free(pem);

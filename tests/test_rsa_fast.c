@@ -16,6 +16,7 @@
 #include "base64url.h"
 #include "rsa_fast.h"
 #include "token.h"
+#include "tokens.h"
 
 /* ---- helpers ---- */
 
@@ -34,63 +35,6 @@ static void random_bytes(uint64_t *state, uint8_t *out, size_t len)
 		out[i] = (uint8_t)next_random(state);
 }
 
-static char *slurp_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = malloc(cap + 1);
-	while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	if (buf == NULL)
-		return NULL;
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Reads a file of examples/keys: from SKR_ROOT, the working directory, or
- * next to this source file. */
-static char *read_key_file(const char *name, size_t *len)
-{
-	char path[1024];
-	const char *root = getenv("SKR_ROOT");
-	const char *candidates[] = { root, ".", ".." };
-	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-		if (candidates[i] == NULL)
-			continue;
-		snprintf(path, sizeof path, "%s/examples/keys/%s", candidates[i], name);
-		char *text = slurp_file(path, len);
-		if (text != NULL)
-			return text;
-	}
-	const char *slash = strrchr(__FILE__, '/');
-	snprintf(path, sizeof path, "%.*s/../examples/keys/%s", slash ? (int)(slash - __FILE__) : 1,
-	         slash ? __FILE__ : ".", name);
-	char *text = slurp_file(path, len);
-	cr_assert_not_null(text, "examples/keys/%s not found (set SKR_ROOT to the repository)", name);
-	return text;
-}
-
-/* Reads a file of the shared real corpus, or logs a skip and returns NULL. */
-static char *read_real_file(const char *name, size_t *len)
-{
-	const char *shared = getenv("SKR_SHARED");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
-	char *data = slurp_file(path, len);
-	if (data == NULL)
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
-	return data;
-}
-
 /* A key pair of examples/keys with its public half as byte strings. */
 typedef struct example_key {
 	skr_signing_key *signing;
@@ -102,14 +46,7 @@ typedef struct example_key {
 
 static void load_example_key(const char *name, example_key *key)
 {
-	size_t len = 0;
-	char *text = read_key_file(name, &len);
-	skr_diags diags;
-	skr_diags_init(&diags);
-	key->signing = NULL;
-	cr_assert_eq(skr_signing_key_load(text, len, &diags, &key->signing), SKR_OK, "%s", name);
-	skr_diags_free(&diags);
-	free(text);
+	key->signing = test_example_key(name);
 
 	skr_buffer jwk = { 0 };
 	cr_assert_eq(skr_signing_key_public_jwk(key->signing, NULL, SKR_ALG_RS256, &jwk), SKR_OK);
@@ -628,7 +565,7 @@ Test(rsa_verify, rejects_other_encodings)
 Test(rsa_verify, real_tokens_match_bearssl)
 {
 	size_t store_len = 0;
-	char *store = read_real_file("trust-sharedweu.json", &store_len);
+	char *store = test_read_real("trust-sharedweu.json", &store_len);
 	if (store == NULL)
 		return;
 	skr_trust *trust = NULL;
@@ -647,7 +584,7 @@ Test(rsa_verify, real_tokens_match_bearssl)
 	unsigned pairs = 0, accepted = 0;
 	for (size_t t = 0; t < sizeof tokens / sizeof tokens[0]; t++) {
 		size_t len = 0;
-		char *token = read_real_file(tokens[t], &len);
+		char *token = test_read_real(tokens[t], &len);
 		if (token == NULL)
 			continue;
 		while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r'))

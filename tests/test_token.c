@@ -12,43 +12,9 @@
 
 #include "base64url.h"
 #include "token.h"
+#include "tokens.h"
 
 /* ---- helpers ---- */
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	size_t got;
-	while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	if (buf == NULL)
-		return NULL;
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Reads a file of the shared real corpus, or logs a skip and returns NULL. */
-static char *read_real(const char *name, size_t *len)
-{
-	const char *shared = getenv("SKR_SHARED");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
-	char *data = slurp(path, len);
-	if (data == NULL)
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
-	return data;
-}
 
 /* Reads iat and exp from a token's payload with jansson, independently of
  * the code under test. */
@@ -479,7 +445,7 @@ Test(jws, ignores_key_location_members)
 static skr_trust *load_real_trust(void)
 {
 	size_t len = 0;
-	char *json = read_real("trust-sharedweu.json", &len);
+	char *json = test_read_real("trust-sharedweu.json", &len);
 	if (json == NULL)
 		return NULL;
 	skr_trust *trust = NULL;
@@ -495,7 +461,7 @@ static void check_real_token(const char *name)
 {
 	skr_trust *trust = load_real_trust();
 	size_t len = 0;
-	char *token = read_real(name, &len);
+	char *token = test_read_real(name, &len);
 	if (trust == NULL || token == NULL) {
 		skr_trust_free(trust);
 		free(token);
@@ -561,7 +527,7 @@ Test(real_tokens, leeway_extends_validity)
 {
 	skr_trust *trust = load_real_trust();
 	size_t len = 0;
-	char *token = read_real("maa-cvm-sevsnp-azurevm-sharedweu-2023-03.jwt", &len);
+	char *token = test_read_real("maa-cvm-sevsnp-azurevm-sharedweu-2023-03.jwt", &len);
 	if (trust == NULL || token == NULL) {
 		skr_trust_free(trust);
 		free(token);
@@ -588,43 +554,6 @@ Test(real_tokens, leeway_extends_validity)
 
 /* ---- minting ---- */
 
-/* Reads a file of examples/keys: from SKR_ROOT, the working directory, or
- * next to this source file. */
-static char *read_example(const char *name, size_t *len)
-{
-	char path[1024];
-	const char *root = getenv("SKR_ROOT");
-	const char *candidates[] = { root, ".", ".." };
-	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-		if (candidates[i] == NULL)
-			continue;
-		snprintf(path, sizeof path, "%s/examples/keys/%s", candidates[i], name);
-		char *text = slurp(path, len);
-		if (text != NULL)
-			return text;
-	}
-	const char *slash = strrchr(__FILE__, '/');
-	snprintf(path, sizeof path, "%.*s/../examples/keys/%s", slash ? (int)(slash - __FILE__) : 1,
-	         slash ? __FILE__ : ".", name);
-	char *text = slurp(path, len);
-	cr_assert_not_null(text, "examples/keys/%s not found (set SKR_ROOT to the repository)", name);
-	return text;
-}
-
-static skr_signing_key *example_key(const char *name)
-{
-	size_t len = 0;
-	char *text = read_example(name, &len);
-	skr_signing_key *key = NULL;
-	skr_diags diags;
-	skr_diags_init(&diags);
-	cr_assert_eq(skr_signing_key_load(text, len, &diags, &key), SKR_OK, "%s: %s", name,
-	             diags.count ? diags.items[0].message : "");
-	skr_diags_free(&diags);
-	free(text);
-	return key;
-}
-
 /* The RFC 7638 thumbprint of the test authority key, computed with Python's
  * hashlib over {"e":...,"kty":"RSA","n":...}. */
 #define TEST_KEY_THUMBPRINT "Asj65aNKoaHOzdekipJ-Kv_nTiaWAigVt5l_in_gXDM"
@@ -635,7 +564,7 @@ Test(mint, key_formats_agree)
 	                                     "test-authority-rsa2048.pem",
 	                                     "test-authority-rsa2048.pkcs1.pem" };
 	for (size_t i = 0; i < 3; i++) {
-		skr_signing_key *key = example_key(files[i]);
+		skr_signing_key *key = test_example_key(files[i]);
 		char thumbprint[44];
 		skr_signing_key_thumbprint(key, thumbprint);
 		cr_assert_str_eq(thumbprint, TEST_KEY_THUMBPRINT, "%s", files[i]);
@@ -668,8 +597,8 @@ Test(mint, rejects_mismatched_jwk_parts)
 {
 	/* The test key's JWK with the other key's modulus fails the self-test. */
 	size_t a_len = 0, b_len = 0;
-	char *a = read_example("test-authority-rsa2048.jwk.json", &a_len);
-	char *b = read_example("test-other-authority-rsa2048.jwk.json", &b_len);
+	char *a = test_read_example("keys/test-authority-rsa2048.jwk.json", &a_len);
+	char *b = test_read_example("keys/test-other-authority-rsa2048.jwk.json", &b_len);
 	json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL);
 	json_object_set(ja, "n", json_object_get(jb, "n"));
 	char *mixed = json_dumps(ja, 0);
@@ -703,7 +632,7 @@ static skr_trust *trust_of(const skr_signing_key *key, const char *authority, co
 
 Test(mint, minted_token_verifies)
 {
-	skr_signing_key *key = example_key("test-authority-rsa2048.pem");
+	skr_signing_key *key = test_example_key("test-authority-rsa2048.pem");
 	skr_trust *trust = trust_of(key, "https://mint.skr.example", "k1");
 	const char *claims = "{\"iss\":\"https://mint.skr.example\",\"exp\":2000000000,\"n\":1}";
 	skr_buffer token = { 0 };
@@ -759,7 +688,7 @@ Test(mint, minted_token_verifies)
 
 Test(mint, public_jwk_shape)
 {
-	skr_signing_key *key = example_key("test-authority-rsa2048.jwk.json");
+	skr_signing_key *key = test_example_key("test-authority-rsa2048.jwk.json");
 	skr_buffer jwk = { 0 };
 	cr_assert_eq(skr_signing_key_public_jwk(key, "kid \"quoted\"", SKR_ALG_RS256, &jwk), SKR_OK);
 	json_t *v = json_loadb((const char *)jwk.data, jwk.len, JSON_REJECT_DUPLICATES, NULL);
@@ -797,7 +726,7 @@ static skr_program *compile_policy(const char *policy)
 
 Test(release, verifies_then_decides)
 {
-	skr_signing_key *key = example_key("test-authority-rsa2048.jwk.json");
+	skr_signing_key *key = test_example_key("test-authority-rsa2048.jwk.json");
 	skr_trust *trust = trust_of(key, "https://MINT.skr.example/", "k1");
 	skr_program *program = compile_policy(RELEASE_POLICY);
 	skr_verify_options options;
@@ -866,7 +795,7 @@ Test(release, issuer_is_the_verified_one)
 {
 	/* A token of an authority the policy does not name is denied, even
 	 * though the trust store accepts it. */
-	skr_signing_key *key = example_key("test-authority-rsa2048.jwk.json");
+	skr_signing_key *key = test_example_key("test-authority-rsa2048.jwk.json");
 	skr_trust *trust = trust_of(key, "https://elsewhere.skr.example", "k1");
 	skr_program *program = compile_policy(RELEASE_POLICY);
 	skr_verify_options options;

@@ -13,6 +13,7 @@
 
 #include "base64url.h"
 #include "token.h"
+#include "tokens.h"
 
 #define AUTH "https://test-authority.skr.example"
 #define OTHER_AUTH "https://other-authority.skr.example"
@@ -26,74 +27,6 @@
 #define MAA_WEAK_KID "wiFDMG11GDLqd14z3T/DUYh/ZmGaVfY0s29siGgYOJs="
 
 /* ---- fixture ---- */
-
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = malloc(cap + 1);
-	while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	if (buf == NULL)
-		return NULL;
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static char *read_key_file(const char *name, size_t *len)
-{
-	char path[1024];
-	const char *root = getenv("SKR_ROOT");
-	const char *candidates[] = { root, ".", ".." };
-	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-		if (candidates[i] == NULL)
-			continue;
-		snprintf(path, sizeof path, "%s/examples/keys/%s", candidates[i], name);
-		char *text = read_text(path, len);
-		if (text != NULL)
-			return text;
-	}
-	const char *slash = strrchr(__FILE__, '/');
-	snprintf(path, sizeof path, "%.*s/../examples/keys/%s", slash ? (int)(slash - __FILE__) : 1,
-	         slash ? __FILE__ : ".", name);
-	char *text = read_text(path, len);
-	cr_assert_not_null(text, "examples/keys/%s not found (set SKR_ROOT to the repository)", name);
-	return text;
-}
-
-static char *read_real_file(const char *name, size_t *len)
-{
-	const char *shared = getenv("SKR_SHARED");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
-	char *text = read_text(path, len);
-	if (text == NULL)
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
-	return text;
-}
-
-static skr_signing_key *load_signing_key(const char *name)
-{
-	size_t len = 0;
-	char *text = read_key_file(name, &len);
-	skr_signing_key *key = NULL;
-	skr_diags diags;
-	skr_diags_init(&diags);
-	cr_assert_eq(skr_signing_key_load(text, len, &diags, &key), SKR_OK, "%s: %s", name,
-	             diags.count ? diags.items[0].message : "");
-	skr_diags_free(&diags);
-	free(text);
-	return key;
-}
 
 static skr_signing_key *main_key, *other_key, *weak_key;
 static skr_trust *trust;
@@ -111,9 +44,9 @@ static json_t *public_of(const skr_signing_key *key, const char *kid)
  * loader skips. The other authority has the other key. */
 static void setup(void)
 {
-	main_key = load_signing_key("test-authority-rsa2048.jwk.json");
-	other_key = load_signing_key("test-other-authority-rsa2048.jwk.json");
-	weak_key = load_signing_key("test-weak-rsa1024.jwk.json");
+	main_key = test_example_key("test-authority-rsa2048.jwk.json");
+	other_key = test_example_key("test-other-authority-rsa2048.jwk.json");
+	weak_key = test_example_key("test-weak-rsa1024.jwk.json");
 	json_t *store = json_pack("{s:{s:[oo]},s:{s:[o]}}", AUTH, "keys", public_of(main_key, KID),
 	                          public_of(weak_key, WEAK_KID), OTHER_AUTH, "keys",
 	                          public_of(other_key, OTHER_KID));
@@ -850,7 +783,7 @@ TestSuite(attacks_real, .init = setup, .fini = teardown);
 static skr_trust *real_trust(void)
 {
 	size_t len = 0;
-	char *json = read_real_file("trust-sharedweu.json", &len);
+	char *json = test_read_real("trust-sharedweu.json", &len);
 	if (json == NULL)
 		return NULL;
 	skr_trust *store = NULL;
@@ -862,7 +795,7 @@ static skr_trust *real_trust(void)
 static char *real_token(void)
 {
 	size_t len = 0;
-	return read_real_file("maa-cvm-sevsnp-azurevm-sharedweu-2023-03.jwt", &len);
+	return test_read_real("maa-cvm-sevsnp-azurevm-sharedweu-2023-03.jwt", &len);
 }
 
 /* Inside the 2023-03 token's lifetime (iat 1680173374, exp 1680202174). */
@@ -949,7 +882,7 @@ Test(attacks_real, weak_key_allowed_only_by_option)
 	/* With 1024-bit keys allowed, the MAA store keeps its second key, yet
 	 * the real token still verifies only with its own key. */
 	size_t len = 0;
-	char *json = read_real_file("trust-sharedweu.json", &len);
+	char *json = test_read_real("trust-sharedweu.json", &len);
 	char *token = real_token();
 	if (json == NULL || token == NULL) {
 		free(json);

@@ -12,65 +12,22 @@
 
 #include "base64url.h"
 #include "token.h"
+#include "tokens.h"
 
 #define AUTHORITY "https://test-authority.skr.example"
 
 /* ---- helpers ---- */
 
-static char *slurp_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap + 1);
-	size_t got;
-	while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	if (buf == NULL)
-		return NULL;
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-static char *read_shared_real(const char *name, size_t *len)
-{
-	const char *shared = getenv("SKR_SHARED");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
-	char *data = slurp_file(path, len);
-	if (data == NULL)
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
-	return data;
-}
-
-/* Reads a file of examples/keys: from SKR_ROOT, the working directory, or
- * next to this source file. */
+/* Parses examples/keys/NAME with jansson. */
 static json_t *read_example_key(const char *name)
 {
-	char path[1024];
-	const char *root = getenv("SKR_ROOT");
-	const char *candidates[] = { root, ".", ".." };
-	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-		if (candidates[i] == NULL)
-			continue;
-		snprintf(path, sizeof path, "%s/examples/keys/%s", candidates[i], name);
-		json_t *key = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
-		if (key != NULL)
-			return key;
-	}
-	const char *slash = strrchr(__FILE__, '/');
-	int dir = slash != NULL ? (int)(slash - __FILE__) : 1;
-	snprintf(path, sizeof path, "%.*s/../examples/keys/%s", dir, slash ? __FILE__ : ".", name);
-	json_t *key = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
-	cr_assert_not_null(key, "examples/keys/%s not found (set SKR_ROOT to the repository)", name);
+	char path[256];
+	snprintf(path, sizeof path, "keys/%s", name);
+	size_t len = 0;
+	char *text = test_read_example(path, &len);
+	json_t *key = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	cr_assert_not_null(key, "examples/%s is not JSON", path);
+	free(text);
 	return key;
 }
 
@@ -213,7 +170,7 @@ Test(trust, example_store_loads)
 Test(trust, real_store_skips_1024_bit_key)
 {
 	size_t len = 0;
-	char *json = read_shared_real("trust-sharedweu.json", &len);
+	char *json = test_read_real("trust-sharedweu.json", &len);
 	if (json == NULL)
 		return;
 	skr_diags diags;
@@ -247,7 +204,7 @@ Test(trust, real_store_skips_1024_bit_key)
 Test(trust, real_jwks_loads_under_an_authority)
 {
 	size_t len = 0;
-	char *jwks = read_shared_real("maa-jwks-sharedweu-2023.json", &len);
+	char *jwks = test_read_real("maa-jwks-sharedweu-2023.json", &len);
 	if (jwks == NULL)
 		return;
 	size_t cap = len + 128;
@@ -281,7 +238,7 @@ Test(trust, real_jwks_loads_under_an_authority)
 Test(trust, x5c_and_matching_n_e_agree)
 {
 	size_t len = 0;
-	char *json = read_shared_real("trust-sharedweu.json", &len);
+	char *json = test_read_real("trust-sharedweu.json", &len);
 	if (json == NULL)
 		return;
 	skr_trust *trust = NULL;

@@ -16,66 +16,9 @@
 #include "base64url.h"
 #include "token.h"
 #include "wrap.h"
+#include "tokens.h"
 
 /* ---- helpers ---- */
-
-static char *slurp_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, got;
-	char *buf = malloc(cap + 1);
-	while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	if (buf == NULL)
-		return NULL;
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* Reads a file under examples/ from SKR_ROOT, the working directory, its
- * parent, or next to this source file. */
-static char *read_example(const char *name, size_t *len)
-{
-	char path[1024];
-	const char *root = getenv("SKR_ROOT");
-	const char *candidates[] = { root, ".", ".." };
-	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-		if (candidates[i] == NULL)
-			continue;
-		snprintf(path, sizeof path, "%s/examples/%s", candidates[i], name);
-		char *text = slurp_file(path, len);
-		if (text != NULL)
-			return text;
-	}
-	const char *slash = strrchr(__FILE__, '/');
-	snprintf(path, sizeof path, "%.*s/../examples/%s", slash ? (int)(slash - __FILE__) : 1,
-	         slash ? __FILE__ : ".", name);
-	char *text = slurp_file(path, len);
-	cr_assert_not_null(text, "examples/%s not found (set SKR_ROOT to the repository)", name);
-	return text;
-}
-
-/* Reads a file of the shared directory (SKR_SHARED, default ../shared),
- * or logs a skip and returns NULL. */
-static char *read_shared(const char *name, size_t *len)
-{
-	const char *shared = getenv("SKR_SHARED");
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s", shared && *shared ? shared : "../shared", name);
-	char *data = slurp_file(path, len);
-	if (data == NULL)
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
-	return data;
-}
 
 static skr_key *load_key_text(const char *text)
 {
@@ -98,7 +41,7 @@ static skr_key *load_example_key(const char *name)
 	char path[256];
 	snprintf(path, sizeof path, "keys/%s", name);
 	size_t len = 0;
-	char *text = read_example(path, &len);
+	char *text = test_read_example(path, &len);
 	skr_key *key = load_key_text(text);
 	free(text);
 	return key;
@@ -301,7 +244,7 @@ Test(wrap_lent, key_load_wipes_text)
 		                    "keys/test-release-aes256.jwk.json", "keys/test-weak-rsa1024.jwk.json" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		size_t len = 0;
-		char *text = read_example(names[i], &len);
+		char *text = test_read_example(names[i], &len);
 		skr_key *key = NULL;
 		skr_status st = skr_key_load(text, len, NULL, &key);
 		/* The 1024-bit key is refused, and its text is wiped all the same. */
@@ -359,7 +302,7 @@ static uint8_t *pem_der(const char *text, size_t *len)
 Test(wrap_key, pkcs8_material_matches_pem)
 {
 	size_t len = 0, der_len = 0;
-	char *text = read_example("keys/test-workload-rsa2048.pem", &len);
+	char *text = test_read_example("keys/test-workload-rsa2048.pem", &len);
 	uint8_t *der = pem_der(text, &der_len);
 	free(text);
 
@@ -469,7 +412,7 @@ static void expect_rejected(const char *label, char *text)
 Test(wrap_key, bad_keys_are_refused)
 {
 	size_t len;
-	char *jwk = read_example("keys/test-workload-rsa2048.jwk.json", &len);
+	char *jwk = test_read_example("keys/test-workload-rsa2048.jwk.json", &len);
 	json_t *parsed = json_loads(jwk, 0, NULL);
 	const char *dp = json_string_value(json_object_get(parsed, "dp"));
 	const char *q = json_string_value(json_object_get(parsed, "q"));
@@ -509,7 +452,7 @@ Test(wrap_key, bad_keys_are_refused)
 	json_decref(parsed);
 	free(jwk);
 
-	char *weak = read_example("keys/test-weak-rsa1024.jwk.json", &len);
+	char *weak = test_read_example("keys/test-weak-rsa1024.jwk.json", &len);
 	expect_rejected("1024-bit key", weak);
 	free(weak);
 }
@@ -535,7 +478,7 @@ typedef struct fixture {
 static void fixture_init(fixture *f)
 {
 	size_t len = 0;
-	char *trust = read_example("keys/test-trust.json", &len);
+	char *trust = test_read_example("keys/test-trust.json", &len);
 	cr_assert_eq(skr_trust_load(trust, len, NULL, NULL, &f->trust), SKR_OK);
 	free(trust);
 
@@ -545,12 +488,12 @@ static void fixture_init(fixture *f)
 	cr_assert_eq(skr_program_load(image.data, image.len, NULL, &f->program), SKR_OK);
 	skr_buffer_free(&image);
 
-	char *pem = read_example("keys/test-authority-rsa2048.pem", &len);
+	char *pem = test_read_example("keys/test-authority-rsa2048.pem", &len);
 	cr_assert_eq(skr_signing_key_load(pem, len, NULL, &f->authority), SKR_OK);
 	free(pem);
 
 	f->workload = load_example_key("test-workload-rsa2048.pem");
-	char *jwk = read_example("keys/test-workload-rsa2048.public.jwk.json", &len);
+	char *jwk = test_read_example("keys/test-workload-rsa2048.public.jwk.json", &len);
 	f->workload_jwk = json_loads(jwk, 0, NULL);
 	free(jwk);
 	skr_verify_options_init(&f->options, TEST_NOW);
@@ -746,7 +689,7 @@ Test(release_key, malformed_key_rejects)
 	skr_envelope_options options = policy_options();
 
 	size_t len;
-	char *weak_text = read_example("keys/test-weak-rsa1024.jwk.json", &len);
+	char *weak_text = test_read_example("keys/test-weak-rsa1024.jwk.json", &len);
 	json_t *weak = json_loads(weak_text, 0, NULL);
 	free(weak_text);
 	struct {
@@ -1171,8 +1114,8 @@ static int left_out(const char *path)
 Test(envelope, shape_matches_real_responses)
 {
 	size_t kv_len = 0, mhsm_len = 0;
-	char *kv = read_shared("corpus/real/kv-premium-release-response-2022-12.json", &kv_len);
-	char *mhsm = read_shared("corpus/real/mhsm-release-response-value-2022-05.jws", &mhsm_len);
+	char *kv = test_read_shared("corpus/real/kv-premium-release-response-2022-12.json", &kv_len);
+	char *mhsm = test_read_shared("corpus/real/mhsm-release-response-value-2022-05.jws", &mhsm_len);
 	if (kv == NULL || mhsm == NULL) {
 		free(kv);
 		free(mhsm);
@@ -1270,10 +1213,10 @@ Test(envelope, shape_matches_real_responses)
 Test(envelope, real_maa_token_wraps_to_tpm_key)
 {
 	size_t token_len = 0, trust_len = 0, policy_len = 0;
-	char *token = read_shared("corpus/real/maa-cvm-sevsnp-azurevm-sharedweu-2023-03.jwt",
+	char *token = test_read_shared("corpus/real/maa-cvm-sevsnp-azurevm-sharedweu-2023-03.jwt",
 	                          &token_len);
-	char *trust_text = read_shared("corpus/real/trust-sharedweu.json", &trust_len);
-	char *policy = read_shared("bench/cvm-3.json", &policy_len);
+	char *trust_text = test_read_shared("corpus/real/trust-sharedweu.json", &trust_len);
+	char *policy = test_read_shared("bench/cvm-3.json", &policy_len);
 	if (token == NULL || trust_text == NULL || policy == NULL) {
 		free(token);
 		free(trust_text);

@@ -1,5 +1,5 @@
 /*
- * Test tokens; see tokens.h.
+ * Test files and tokens; see tokens.h.
  */
 #include "tokens.h"
 
@@ -30,16 +30,59 @@ char *test_slurp(const char *path, size_t *len)
 	return data;
 }
 
+char *test_read_example(const char *name, size_t *len)
+{
+	char path[1024];
+	const char *root = getenv("SKR_ROOT");
+	const char *candidates[] = { root && *root ? root : NULL, ".", ".." };
+	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+		if (candidates[i] == NULL)
+			continue;
+		snprintf(path, sizeof path, "%s/examples/%s", candidates[i], name);
+		char *text = test_slurp(path, len);
+		if (text != NULL)
+			return text;
+	}
+	const char *slash = strrchr(__FILE__, '/');
+	snprintf(path, sizeof path, "%.*s/../examples/%s", slash ? (int)(slash - __FILE__) : 1,
+	         slash ? __FILE__ : ".", name);
+	char *text = test_slurp(path, len);
+	cr_assert_not_null(text, "examples/%s not found; run from the repository root or set SKR_ROOT",
+	                   name);
+	return text;
+}
+
+char *test_read_shared(const char *name, size_t *len)
+{
+	const char *shared = getenv("SKR_SHARED");
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", shared && *shared ? shared : "../shared", name);
+	char *text = test_slurp(path, len);
+	if (text == NULL)
+		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
+	return text;
+}
+
+char *test_read_real(const char *name, size_t *len)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "corpus/real/%s", name);
+	return test_read_shared(path, len);
+}
+
 skr_signing_key *test_example_key(const char *name)
 {
-	const char *root = getenv("SKR_ROOT");
-	char path[1024];
+	char path[256];
+	snprintf(path, sizeof path, "keys/%s", name);
 	size_t len = 0;
-	snprintf(path, sizeof path, "%s/examples/keys/%s", root && *root ? root : ".", name);
-	char *text = test_slurp(path, &len);
-	cr_assert_not_null(text, "%s not found; run from the repository root or set SKR_ROOT", path);
+	char *text = test_read_example(path, &len);
+	skr_diags diags;
+	skr_diags_init(&diags);
 	skr_signing_key *key = NULL;
-	cr_assert_eq(skr_signing_key_load(text, len, NULL, &key), SKR_OK, "%s does not load", path);
+	skr_status st = skr_signing_key_load(text, len, &diags, &key);
+	cr_assert_eq(st, SKR_OK, "examples/%s does not load: %s", path,
+	             diags.count ? diags.items[0].message : skr_status_name(st));
+	skr_diags_free(&diags);
 	free(text);
 	return key;
 }

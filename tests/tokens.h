@@ -1,7 +1,8 @@
 /*
- * Test tokens: the example keys, tokens minted with them, and a trust
- * store and programs to verify and decide them. Each helper fails the
- * running test (cr_assert) when a step does not succeed.
+ * Test inputs: files of examples/ and the shared directory, the example
+ * keys, tokens minted with them, and the trust stores and programs that
+ * decide them. A failed step fails the running test (cr_assert), except in
+ * the readers that return NULL for a missing file.
  */
 #ifndef SKR_TEST_TOKENS_H
 #define SKR_TEST_TOKENS_H
@@ -13,8 +14,20 @@
 /* Reads a whole file, NUL-terminated; NULL when it cannot be read. */
 char *test_slurp(const char *path, size_t *len);
 
-/* Loads examples/keys/NAME from SKR_ROOT or the working directory (the
- * suite runs from the repository root). */
+/* Reads examples/NAME from SKR_ROOT, the working directory, its parent, or
+ * next to this source file. Fails the test when none of them has it. */
+char *test_read_example(const char *name, size_t *len);
+
+/* Reads NAME below the shared directory (SKR_SHARED, default ../shared).
+ * When it is missing, logs that the caller's check is skipped and returns
+ * NULL: suites that read ../shared must pass without it. */
+char *test_read_shared(const char *name, size_t *len);
+
+/* Reads corpus/real/NAME, the real published corpus, as test_read_shared
+ * reads its files. */
+char *test_read_real(const char *name, size_t *len);
+
+/* Loads the signing key examples/keys/NAME. */
 skr_signing_key *test_example_key(const char *name);
 
 /* Mints an RS256 token with kid over the claims JSON. */
