@@ -79,7 +79,8 @@ const char *skr_claims_quote_ellipsis(size_t len)
 }
 
 skr_status skr_claims_check_input(const char **json, size_t len, const skr_limits **limits,
-                                  skr_limits *defaults, skr_diags *diags, skr_claims **out)
+                                  skr_limits *defaults, const char *document, skr_diags *diags,
+                                  skr_claims **out)
 {
 	if (!out)
 		return SKR_E_USAGE;
@@ -96,7 +97,7 @@ skr_status skr_claims_check_input(const char **json, size_t len, const skr_limit
 
 	if (len > (*limits)->token_bytes) {
 		skr_diag_add(diags, &src, SKR_SEV_ERROR, "claims-size", (*limits)->token_bytes, 0,
-		             "claims JSON is %zu bytes, over the token size limit of %zu bytes",
+		             "%s is %zu bytes, over the token size limit of %zu bytes", document,
 		             len, (*limits)->token_bytes);
 		return SKR_E_CLAIMS;
 	}
@@ -104,15 +105,16 @@ skr_status skr_claims_check_input(const char **json, size_t len, const skr_limit
 	 * the index's 32-bit lengths and counts exact. */
 	if (len >= UINT32_MAX) {
 		skr_diag_add(diags, &src, SKR_SEV_ERROR, "claims-size", 0, 0,
-		             "claims JSON is %zu bytes, more than the 4 GiB the claims index supports",
-		             len);
+		             "%s is %zu bytes, more than the 4 GiB the claims index supports",
+		             document, len);
 		return SKR_E_CLAIMS;
 	}
 	/* RFC 8259 lets a parser skip a leading byte-order mark. Strict claims
 	 * parsing rejects it, and names it instead of reporting an invalid token. */
 	if (len >= 3 && memcmp(*json, "\xEF\xBB\xBF", 3) == 0) {
 		skr_diag_add(diags, &src, SKR_SEV_ERROR, "claims-json", 0, 3,
-		             "claims JSON starts with a UTF-8 byte-order mark, which strict parsing rejects, so remove it");
+		             "%s starts with a UTF-8 byte-order mark, which strict parsing rejects, so remove it",
+		             document);
 		return SKR_E_CLAIMS;
 	}
 	return SKR_OK;
@@ -202,6 +204,7 @@ typedef struct scanner {
 	skr_source src;
 	const skr_limits *limits;
 	skr_diags *diags;
+	const char *document;     /* the input's name in messages: "claims JSON" or "header JSON" */
 	skr_claims *claims;       /* the index being built, whose arena owns every string and path */
 	skr_status status;        /* SKR_E_CLAIMS or SKR_E_NOMEM once an error is reported */
 
@@ -291,8 +294,8 @@ static int fail_nomem(scanner *s)
 static int fail_utf8(scanner *s, size_t at)
 {
 	return fail(s, "claims-json", at, 1,
-	            "invalid UTF-8 in the claims JSON: the sequence starting with byte 0x%02X is not valid",
-	            (unsigned char)s->text[at]);
+	            "invalid UTF-8 in the %s: the sequence starting with byte 0x%02X is not valid",
+	            s->document, (unsigned char)s->text[at]);
 }
 
 static int is_letter(unsigned char c)
@@ -312,7 +315,8 @@ static int fail_unexpected(scanner *s, const char *expected)
 {
 	size_t at = s->pos;
 	if (at >= s->len)
-		return fail(s, "claims-json", s->len, 0, "claims JSON ends early: expected %s", expected);
+		return fail(s, "claims-json", s->len, 0, "%s ends early: expected %s", s->document,
+		            expected);
 
 	const unsigned char *t = (const unsigned char *)s->text;
 	unsigned char c = t[at];
@@ -322,14 +326,14 @@ static int fail_unexpected(scanner *s, const char *expected)
 		if (n == 0)
 			return fail_utf8(s, at);
 	} else if (c < 0x20 || c == 0x7F) {
-		return fail(s, "claims-json", at, 1, "invalid claims JSON: expected %s, found byte 0x%02X",
-		            expected, c);
+		return fail(s, "claims-json", at, 1, "invalid %s: expected %s, found byte 0x%02X",
+		            s->document, expected, c);
 	} else if (is_letter(c)) {
 		while (at + n < s->len && n < QUOTE_MAX && is_letter(t[at + n]))
 			n++;
 	}
-	return fail(s, "claims-json", at, n, "invalid claims JSON: expected %s, found '%.*s'", expected,
-	            (int)n, s->text + at);
+	return fail(s, "claims-json", at, n, "invalid %s: expected %s, found '%.*s'",
+	            s->document, expected, (int)n, s->text + at);
 }
 
 /* Remembers the first depth or member limit crossed. Nothing after it
@@ -348,11 +352,11 @@ static int fail_limit(scanner *s)
 {
 	if (s->limit == LIMIT_DEPTH)
 		return fail(s, "claims-depth", s->limit_offset, s->limit_length,
-		            "claims JSON nests deeper than the claims depth limit of %" PRIu32 " levels",
-		            s->limits->claims_depth);
+		            "%s nests deeper than the claims depth limit of %" PRIu32 " levels",
+		            s->document, s->limits->claims_depth);
 	return fail(s, "claims-members", s->limit_offset, s->limit_length,
-	            "claims JSON contains more than %" PRIu32 " object members, the claims member limit",
-	            s->limits->claims_members);
+	            "%s contains more than %" PRIu32 " object members, the claims member limit",
+	            s->document, s->limits->claims_members);
 }
 
 /* ---- strings ------------------------------------------------------------ */
@@ -417,7 +421,8 @@ static int32_t hex4(const unsigned char *s)
 static int fail_string_end(scanner *s, size_t open)
 {
 	return fail(s, "claims-json", s->len, 0,
-	            "claims JSON ends early: the string starting at byte %zu has no closing quote", open);
+	            "%s ends early: the string starting at byte %zu has no closing quote", s->document,
+	            open);
 }
 
 /* Checks the escape whose backslash is at *at and moves *at past it. A
@@ -437,8 +442,8 @@ static int scan_escape(scanner *s, size_t open, size_t *at, string_scan *out)
 	case 'u':
 		break;
 	default:
-		return fail(s, "claims-json", p, 2, "invalid escape \\%c in a claims JSON string",
-		            t[p + 1] >= 0x20 && t[p + 1] < 0x7F ? t[p + 1] : '?');
+		return fail(s, "claims-json", p, 2, "invalid escape \\%c in a %s string",
+		            t[p + 1] >= 0x20 && t[p + 1] < 0x7F ? t[p + 1] : '?', s->document);
 	}
 
 	if (s->len - p < 6)
@@ -446,12 +451,12 @@ static int scan_escape(scanner *s, size_t open, size_t *at, string_scan *out)
 	int32_t unit = hex4(t + p + 2);
 	if (unit < 0)
 		return fail(s, "claims-json", p, 6,
-		            "invalid \\u escape in a claims JSON string: \\u takes four hex digits");
+		            "invalid \\u escape in a %s string: \\u takes four hex digits", s->document);
 	if (unit == 0)
 		out->nul = 1;
 	if (unit >= 0xDC00 && unit <= 0xDFFF)
 		return fail(s, "claims-json", p, 6,
-		            "unpaired UTF-16 surrogate escape %.6s in a claims JSON string", s->text + p);
+		            "unpaired UTF-16 surrogate escape %.6s in a %s string", s->text + p, s->document);
 	if (unit < 0xD800 || unit > 0xDBFF) {
 		*at = p + 6;
 		return 0;
@@ -462,14 +467,15 @@ static int scan_escape(scanner *s, size_t open, size_t *at, string_scan *out)
 		int32_t low = hex4(t + p + 8);
 		if (low < 0)
 			return fail(s, "claims-json", p + 6, 6,
-			            "invalid \\u escape in a claims JSON string: \\u takes four hex digits");
+			            "invalid \\u escape in a %s string: \\u takes four hex digits",
+			            s->document);
 		if (low >= 0xDC00 && low <= 0xDFFF) {
 			*at = p + 12;
 			return 0;
 		}
 	}
 	return fail(s, "claims-json", p, 6,
-	            "unpaired UTF-16 surrogate escape %.6s in a claims JSON string", s->text + p);
+	            "unpaired UTF-16 surrogate escape %.6s in a %s string", s->text + p, s->document);
 }
 
 /* Validates the string whose opening quote is at s->pos: escapes,
@@ -508,8 +514,8 @@ static int scan_string(scanner *s, string_scan *out)
 				return -1;
 		} else if (c < 0x20) {
 			return fail(s, "claims-json", p, 1,
-			            "invalid claims JSON: control character 0x%02X in a string must be written as an escape",
-			            c);
+			            "invalid %s: control character 0x%02X in a string must be written as an escape",
+			            s->document, c);
 		} else if (c >= 0x80) {
 			size_t n = skr_utf8_sequence(t + p, len - p);
 			if (n == 0)
@@ -969,9 +975,9 @@ static int fail_number_syntax(scanner *s)
 	       (is_digit((unsigned char)s->text[end]) || strchr("+-.eE", s->text[end]) != NULL))
 		end++;
 	return fail(s, "claims-json", s->pos, end - s->pos,
-	            "invalid number %.*s in the claims JSON: JSON numbers have no leading zeros, "
+	            "invalid number %.*s in the %s: JSON numbers have no leading zeros, "
 	            "no '+', and digits on both sides of '.' and after 'e'",
-	            (int)(end - s->pos), s->text + s->pos);
+	            (int)(end - s->pos), s->text + s->pos, s->document);
 }
 
 /* Converts the number lex_number accepted at s->pos. A value outside int64
@@ -984,8 +990,8 @@ static int number_value(scanner *s, const number_scan *scanned, skr_claim_value 
 		int64_t i = 0;
 		if (integer_value(t, n, &i) != 0)
 			return fail(s, "claims-json", s->pos, n,
-			            "integer %.*s%s in the claims JSON is outside the int64 range",
-			            skr_claims_quote_length(t, n), t, skr_claims_quote_ellipsis(n));
+			            "integer %.*s%s in the %s is outside the int64 range",
+			            skr_claims_quote_length(t, n), t, skr_claims_quote_ellipsis(n), s->document);
 		if (value) {
 			value->type = SKR_TYPE_INT;
 			value->num = SKR_NUM_INT;
@@ -999,8 +1005,8 @@ static int number_value(scanner *s, const number_scan *scanned, skr_claim_value 
 	if (rc == -2)
 		return fail_nomem(s);
 	if (rc != 0)
-		return fail(s, "claims-json", s->pos, n, "number %.*s%s in the claims JSON overflows a double",
-		            skr_claims_quote_length(t, n), t, skr_claims_quote_ellipsis(n));
+		return fail(s, "claims-json", s->pos, n, "number %.*s%s in the %s overflows a double",
+		            skr_claims_quote_length(t, n), t, skr_claims_quote_ellipsis(n), s->document);
 	if (value) {
 		value->type = SKR_TYPE_DOUBLE;
 		value->num = SKR_NUM_DOUBLE;
@@ -1132,17 +1138,17 @@ static int scan_member(scanner *s, uint32_t *target)
 	}
 	if (scanned.nul)
 		return fail(s, "claims-nul-name", open, token_len,
-		            "member name %.*s%s contains U+0000, which claims JSON does not allow in names",
+		            "member name %.*s%s contains U+0000, which %s does not allow in names",
 		            skr_claims_quote_length(token, token_len), token,
-		            skr_claims_quote_ellipsis(token_len));
+		            skr_claims_quote_ellipsis(token_len), s->document);
 
 	int seen = add_name(s, frame, name, name_len);
 	if (seen < 0)
 		return fail_nomem(s);
 	if (seen)
-		return fail(s, "claims-json", open, token_len, "duplicate member name %.*s%s in the claims JSON",
+		return fail(s, "claims-json", open, token_len, "duplicate member name %.*s%s in the %s",
 		            skr_claims_quote_length(token, token_len), token,
-		            skr_claims_quote_ellipsis(token_len));
+		            skr_claims_quote_ellipsis(token_len), s->document);
 
 	s->members++;
 	if (s->members > s->limits->claims_members)
@@ -1190,8 +1196,8 @@ static int fail_nesting(scanner *s)
 	if (s->limit != LIMIT_NONE)
 		return fail_limit(s);
 	return fail(s, "claims-depth", s->pos, s->pos < s->len ? 1 : 0,
-	            "claims JSON nests deeper than %u levels, the maximum the claims parser supports",
-	            MAX_NESTING);
+	            "%s nests deeper than %u levels, the maximum the claims parser supports",
+	            s->document, MAX_NESTING);
 }
 
 /* Rejects a value nested inside MAX_NESTING containers with the code the
@@ -1273,7 +1279,8 @@ static int fail_not_object(scanner *s, size_t start)
 	switch (s->text[start]) {
 	case '"':
 		return fail(s, "claims-not-object", start, end - start,
-		            "claims JSON must be an object, not a string, which usually means the claims were JSON-encoded twice");
+		            "%s must be an object, not a string, which usually means it was JSON-encoded twice",
+		            s->document);
 	case '[': type = "an array"; break;
 	case 't':
 	case 'f': type = "a boolean"; break;
@@ -1281,7 +1288,7 @@ static int fail_not_object(scanner *s, size_t start)
 	default: type = "a number"; break;
 	}
 	return fail(s, "claims-not-object", start, end - start,
-	            "claims JSON must be an object, not %s", type);
+	            "%s must be an object, not %s", s->document, type);
 }
 
 /* Moves the nodes into the index's arena with their exact count and builds
@@ -1309,14 +1316,15 @@ static int scan_claims(scanner *s)
 {
 	skip_blank(s);
 	if (s->pos >= s->len)
-		return fail(s, "claims-json", 0, 0, "claims JSON is empty, but it must be an object");
+		return fail(s, "claims-json", 0, 0, "%s is empty, but it must be an object",
+		            s->document);
 	size_t start = s->pos;
 	if (scan_document(s) != 0)
 		return -1;
 	skip_blank(s);
 	if (s->pos < s->len)
 		return fail(s, "claims-json", s->pos, 1,
-		            "unexpected text after the end of the top-level claims JSON value");
+		            "unexpected text after the end of the top-level %s value", s->document);
 	if (s->text[start] != '{')
 		return fail_not_object(s, start);
 	if (s->limit != LIMIT_NONE)
@@ -1340,7 +1348,7 @@ typedef struct skr_claims_keep {
 } skr_claims_keep;
 
 static void scanner_init(scanner *s, const char *json, size_t len, const skr_limits *limits,
-                         skr_diags *diags)
+                         const char *document, skr_diags *diags)
 {
 	/* The inline arrays need no initialisation, so only the fields before
 	 * them are cleared. */
@@ -1351,6 +1359,7 @@ static void scanner_init(scanner *s, const char *json, size_t len, const skr_lim
 	s->src.len = len;
 	s->limits = limits;
 	s->diags = diags;
+	s->document = document;
 	s->status = SKR_OK;
 	s->store_chunk = len + len / 2 + STORE_FIRST_EXTRA;
 	s->nodes = s->nodes_inline;
@@ -1413,13 +1422,20 @@ static void scanner_release(scanner *s)
 skr_status skr_claims_parse(const char *json, size_t len, const skr_limits *limits,
                             skr_diags *diags, skr_claims **out)
 {
+	return skr_claims_parse_document(json, len, limits, SKR_CLAIMS_DOCUMENT, diags, out);
+}
+
+skr_status skr_claims_parse_document(const char *json, size_t len, const skr_limits *limits,
+                                     const char *document, skr_diags *diags, skr_claims **out)
+{
 	skr_limits defaults;
-	skr_status checked = skr_claims_check_input(&json, len, &limits, &defaults, diags, out);
+	skr_status checked =
+		skr_claims_check_input(&json, len, &limits, &defaults, document, diags, out);
 	if (checked != SKR_OK)
 		return checked;
 
 	scanner s;
-	scanner_init(&s, json, len, limits, diags);
+	scanner_init(&s, json, len, limits, document, diags);
 	s.claims = skr_claims_new();
 	if (!s.claims)
 		fail_nomem(&s);
@@ -1499,6 +1515,13 @@ fail:
 skr_status skr_claims_reparse(skr_claims *claims, const char *json, size_t len,
                               const skr_limits *limits, skr_diags *diags)
 {
+	return skr_claims_reparse_document(claims, json, len, limits, SKR_CLAIMS_DOCUMENT, diags);
+}
+
+skr_status skr_claims_reparse_document(skr_claims *claims, const char *json, size_t len,
+                                       const skr_limits *limits, const char *document,
+                                       skr_diags *diags)
+{
 	if (!claims || !claims->keep)
 		return SKR_E_USAGE;
 	clear_index(claims);
@@ -1506,12 +1529,13 @@ skr_status skr_claims_reparse(skr_claims *claims, const char *json, size_t len,
 
 	skr_limits defaults;
 	skr_claims *unused;
-	skr_status checked = skr_claims_check_input(&json, len, &limits, &defaults, diags, &unused);
+	skr_status checked =
+		skr_claims_check_input(&json, len, &limits, &defaults, document, diags, &unused);
 	if (checked != SKR_OK)
 		return checked;
 
 	scanner s;
-	scanner_init(&s, json, len, limits, diags);
+	scanner_init(&s, json, len, limits, document, diags);
 	scanner_use_keep(&s, claims->keep);
 	s.claims = claims;
 	scan_claims(&s);

@@ -89,6 +89,20 @@ skr_claims *skr_claims_new_reusable(size_t reserve_bytes);
 skr_status skr_claims_reparse(skr_claims *claims, const char *json, size_t len,
                               const skr_limits *limits, skr_diags *diags);
 
+/* Names of the parsed text in error messages. A token's header is JSON
+ * with the grammar and limits of its claims, so one scanner reads both and
+ * only this name differs. */
+#define SKR_CLAIMS_DOCUMENT "claims JSON"
+#define SKR_HEADER_DOCUMENT "header JSON"
+
+/* Parse as skr_claims_parse and skr_claims_reparse do. Every message names
+ * the input document, one of the names above. */
+skr_status skr_claims_parse_document(const char *json, size_t len, const skr_limits *limits,
+                                     const char *document, skr_diags *diags, skr_claims **out);
+skr_status skr_claims_reparse_document(skr_claims *claims, const char *json, size_t len,
+                                       const skr_limits *limits, const char *document,
+                                       skr_diags *diags);
+
 /* Bytes that skr_claims_copy needs for claims. */
 size_t skr_claims_copy_size(const skr_claims *claims);
 
@@ -111,12 +125,14 @@ skr_status skr_claims_parse_reference(const char *json, size_t len, const skr_li
                                       skr_diags *diags, skr_claims **out);
 
 /* Checks what both parsers check before reading any JSON: the arguments,
- * the size limit and a leading byte-order mark. Resets *out, replaces a
+ * the size limit and a leading byte-order mark, naming the input document
+ * in a message. Resets *out, replaces a
  * NULL *json (with len 0) by "" and a NULL *limits by *defaults. Returns
  * SKR_OK when parsing may go on, else the status to return, with an error
  * added to diags for a rejected input. */
 skr_status skr_claims_check_input(const char **json, size_t len, const skr_limits **limits,
-                                  skr_limits *defaults, skr_diags *diags, skr_claims **out);
+                                  skr_limits *defaults, const char *document, skr_diags *diags,
+                                  skr_claims **out);
 
 /* Allocates an empty index with an initialised arena, or returns NULL. */
 skr_claims *skr_claims_new(void);

@@ -290,7 +290,7 @@ static void report_not_object(const json_t *root, const skr_source *src, skr_dia
 		end--;
 	if (json_is_string(root))
 		skr_diag_add(diags, src, SKR_SEV_ERROR, "claims-not-object", start, end - start,
-		             "claims JSON must be an object, not a string, which usually means the claims were JSON-encoded twice");
+		             "claims JSON must be an object, not a string, which usually means it was JSON-encoded twice");
 	else
 		skr_diag_add(diags, src, SKR_SEV_ERROR, "claims-not-object", start, end - start,
 		             "claims JSON must be an object, not %s", json_type_phrase(root));
@@ -466,7 +466,8 @@ skr_status skr_claims_parse_reference(const char *json, size_t len, const skr_li
                                       skr_diags *diags, skr_claims **out)
 {
 	skr_limits defaults;
-	skr_status checked = skr_claims_check_input(&json, len, &limits, &defaults, diags, out);
+	skr_status checked = skr_claims_check_input(&json, len, &limits, &defaults, SKR_CLAIMS_DOCUMENT, diags,
+	                                            out);
 	if (checked != SKR_OK)
 		return checked;
 	skr_source src = { json, len };

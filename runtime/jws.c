@@ -259,25 +259,6 @@ static skr_status check_alg(rejection *r, const skr_claims *header,
 	return SKR_OK;
 }
 
-/* Copies a message of the claims scanner for a header, with each "claims
- * JSON" written "header JSON", into out (cap bytes, always terminated). */
-static void header_message(const char *message, char *out, size_t cap)
-{
-	static const char from[] = "claims JSON";
-	static const char to[] = "header JSON";
-	size_t o = 0;
-	while (*message != '\0' && o + 1 < cap) {
-		if (strncmp(message, from, sizeof from - 1) == 0 && o + sizeof to < cap) {
-			memcpy(out + o, to, sizeof to - 1);
-			o += sizeof to - 1;
-			message += sizeof from - 1;
-		} else {
-			out[o++] = *message++;
-		}
-	}
-	out[o] = '\0';
-}
-
 /* Parses the header JSON with the strict claims scanner, under the claims
  * limits, and reads alg, crit and kid. jku, x5u, jwk and x5c are
  * deliberately ignored: a token never supplies its key. The scanner's
@@ -293,20 +274,20 @@ static skr_status parse_header(rejection *r, const uint8_t *text, size_t len,
 	skr_status st;
 	if (mem != NULL && mem->header != NULL) {
 		jws->header = mem->header;
-		st = skr_claims_reparse(jws->header, (const char *)text, len, &options->limits, diags);
+		st = skr_claims_reparse_document(jws->header, (const char *)text, len, &options->limits,
+		                                 SKR_HEADER_DOCUMENT, diags);
 	} else {
-		st = skr_claims_parse((const char *)text, len, &options->limits, diags, &jws->header);
+		st = skr_claims_parse_document((const char *)text, len, &options->limits,
+		                               SKR_HEADER_DOCUMENT, diags, &jws->header);
 		jws->owns_header = jws->header != NULL;
 	}
 	if (st != SKR_OK) {
 		if (st == SKR_E_CLAIMS) {
 			const skr_diag *d = local.count > 0 ? &local.items[0] : NULL;
-			char message[256];
 			if (d != NULL && d->message != NULL) {
-				header_message(d->message, message, sizeof message);
 				st = reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
 				            "the header is not a valid JSON object: %s, at byte %zu of the "
-				            "decoded header", message, d->offset);
+				            "decoded header", d->message, d->offset);
 			} else {
 				st = reject(r, SKR_CHECK_HEADER, "token_header_invalid", 0, 0,
 				            "the header is not a valid JSON object");

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "base64url.h"
+#include "claims.h"
 #include "token.h"
 #include "tokens.h"
 
@@ -635,6 +636,49 @@ Test(attacks, missing_or_invalid_times)
 	token = mint(good_header, "{\"iss\":\"" AUTH "\",\"exp\":99999999999999999999}");
 	expect_reason(token, "claims_invalid");
 	free(token);
+}
+
+/* Copies the message of a header rejection into out. The header is
+ * parsed into a fresh index, or into a reusable one as a workspace does. */
+static void header_error(const char *token, int reusable, char *out, size_t cap)
+{
+	skr_verify_options options;
+	skr_verify_options_init(&options, NOW);
+	skr_verify_memory mem = { 0 };
+	if (reusable)
+		mem.header = skr_claims_new_reusable(256);
+	skr_diags diags;
+	skr_diags_init(&diags);
+	skr_jws jws;
+	const char *reason = NULL;
+	skr_token_check check = SKR_CHECK_COUNT;
+	skr_status st = skr_jws_parse_in(token, strlen(token), &options, reusable ? &mem : NULL,
+	                                 &diags, &jws, &reason, &check);
+	cr_assert_eq(st, SKR_E_TOKEN);
+	cr_assert_str_eq(reason, "token_header_invalid");
+	cr_assert_geq(diags.count, 1);
+	snprintf(out, cap, "%s", diags.items[diags.count - 1].message);
+	skr_diags_free(&diags);
+	skr_claims_free(mem.header);
+}
+
+Test(attacks, header_errors_name_the_header)
+{
+	static const char *const headers[] = {
+		"{\"alg\":\"RS256\",\"alg\":\"none\"}",
+		"{\"alg\":\"RS256\",\"kid\":01}",
+		"\"{\\\"alg\\\":\\\"RS256\\\"}\"",
+	};
+	for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+		char *token = mint(headers[i], claims_with(AUTH, ""));
+		for (int reusable = 0; reusable < 2; reusable++) {
+			char message[512];
+			header_error(token, reusable, message, sizeof message);
+			cr_assert_not_null(strstr(message, "header JSON"), "%s", message);
+			cr_assert_null(strstr(message, "claims"), "%s", message);
+		}
+		free(token);
+	}
 }
 
 Test(attacks, duplicate_members)
