@@ -236,16 +236,38 @@ typedef struct skr_authority_view {
 	int ranges_known;  /* the three fields above are computed on first need */
 } skr_authority_view;
 
-void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len);
+static inline void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len)
+{
+	if (len > 0 && text[len - 1] == '/')
+		len--;
+	view->text = text;
+	view->len = len;
+	view->ranges_known = 0;
+}
+
 /* Whether text is already in normalised form, apart from the trailing '/'
  * rule (a normalised authority may still end in '/' when the policy wrote
  * two). */
 int skr_authority_is_normalized(const char *text, size_t len);
 /* Writes the normalised form of view into out (view->len bytes). */
 void skr_authority_normalize(skr_authority_view *view, char *out);
+/* Whether an authority and a view of the same length whose bytes differ
+ * still match, because they differ only in letters that fold to lower case. */
+int skr_authority_matches_folded(const char *normalized, size_t len, skr_authority_view *view);
 /* Compares a normalised authority with a view. The view's fold ranges are
  * computed only when the bytes differ by case, so the usual issuer, already
- * in lower case, costs one length check and one memcmp per authority. */
-int skr_authority_matches(const char *normalized, size_t len, skr_authority_view *view);
+ * in lower case, costs one length check and one memcmp per authority,
+ * inline in the caller. */
+static inline int skr_authority_matches(const char *normalized, size_t len,
+                                        skr_authority_view *view)
+{
+	if (len != view->len)
+		return 0;
+	/* Equal bytes match: the stored form is normalised, so equal text has
+	 * nothing left to fold. */
+	if (memcmp(view->text, normalized, len) == 0)
+		return 1;
+	return skr_authority_matches_folded(normalized, len, view);
+}
 
 #endif

@@ -223,34 +223,34 @@ static void vm_trace_condition(skr_trace *trace, uint32_t entry, const skr_prog_
 
 /* ---- the two instantiations of the loop --------------------------------- */
 
-#define VM_TRACING 0
-#define VM_FUNCTION run_untraced
-#include "interp_loop.h"
-#undef VM_TRACING
-#undef VM_FUNCTION
-
+static void run_traced(const skr_program *program, const skr_claims *claims,
+                       skr_authority_view *issuer, skr_trace *trace, skr_result *result)
 #define VM_TRACING 1
-#define VM_FUNCTION run_traced
+#define VM_RETURN return
 #include "interp_loop.h"
 #undef VM_TRACING
-#undef VM_FUNCTION
+#undef VM_RETURN
 
 skr_status skr_evaluate(const skr_program *program, const skr_claims *claims,
-                        const char *issuer, size_t issuer_len,
+                        const char *issuer_text, size_t issuer_len,
                         skr_trace *trace, skr_result *result)
 {
-	if (!program || !claims || !result || (!issuer && issuer_len))
+	if (!program || !claims || !result || (!issuer_text && issuer_len))
 		return SKR_E_USAGE;
 	skr_authority_view view;
-	skr_authority_view_init(&view, issuer ? issuer : "", issuer_len);
+	skr_authority_view *issuer = &view;
+	skr_authority_view_init(issuer, issuer_text ? issuer_text : "", issuer_len);
 	if (trace) {
 		trace->count = 0;
 		trace->dropped = 0;
-		run_traced(program, claims, &view, trace, result);
-	} else {
-		run_untraced(program, claims, &view, NULL, result);
+		run_traced(program, claims, issuer, trace, result);
+		return SKR_OK;
 	}
-	return SKR_OK;
+#define VM_TRACING 0
+#define VM_RETURN return SKR_OK
+#include "interp_loop.h"
+#undef VM_TRACING
+#undef VM_RETURN
 }
 
 const char *skr_operator_name(skr_operator op)

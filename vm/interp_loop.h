@@ -1,15 +1,15 @@
 /*
- * Body of the interpreter, included twice by interp.c: once with
- * VM_TRACING 0 (the hot path, no trace code at all) and once with
- * VM_TRACING 1. VM_FUNCTION names the function being defined.
+ * Body of the interpreter, included twice by interp.c inside a function:
+ * with VM_TRACING 1 in run_traced, and with VM_TRACING 0 (the hot path, no
+ * trace code at all) in skr_evaluate itself. Clang and GCC do not inline a
+ * function that takes the address of its labels, so the hot loop is
+ * written into its caller to save a call on every decision. The function
+ * around it provides program, claims, issuer (an skr_authority_view *),
+ * trace and result, and VM_RETURN leaves it.
  *
  * The program was verified at load (see program.h), so opcodes, operands
  * and jump targets are used without checks here.
  */
-
-static void VM_FUNCTION(const skr_program *program, const skr_claims *claims,
-                        skr_authority_view *issuer, skr_trace *trace,
-                        skr_result *result)
 {
 	const uint8_t *code = program->code;
 	const uint8_t *pc = code;
@@ -69,14 +69,14 @@ static void VM_FUNCTION(const skr_program *program, const skr_claims *claims,
 		result->decision = SKR_RELEASE;
 		result->entry = skr_rd16(pc + 1);
 		result->reason = "released";
-		return;
+		VM_RETURN;
 	}
 
 	VM_CASE(DENY) {
 		result->decision = SKR_DENY;
 		result->entry = -1;
 		result->reason = matched ? "conditions_not_met" : "no_matching_authority";
-		return;
+		VM_RETURN;
 	}
 
 	VM_CASE(JMP) {

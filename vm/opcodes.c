@@ -85,15 +85,6 @@ static void find_fold_ranges(skr_authority_view *view, const char *text, size_t 
 	view->fold_to = host_end;
 }
 
-void skr_authority_view_init(skr_authority_view *view, const char *text, size_t len)
-{
-	if (len > 0 && text[len - 1] == '/')
-		len--;
-	view->text = text;
-	view->len = len;
-	view->ranges_known = 0;
-}
-
 static void ensure_fold_ranges(skr_authority_view *view)
 {
 	if (!view->ranges_known)
@@ -125,14 +116,8 @@ void skr_authority_normalize(skr_authority_view *view, char *out)
 		out[i] = folds(view, i) ? to_lower(view->text[i]) : view->text[i];
 }
 
-int skr_authority_matches(const char *normalized, size_t len, skr_authority_view *view)
+int skr_authority_matches_folded(const char *normalized, size_t len, skr_authority_view *view)
 {
-	if (len != view->len)
-		return 0;
-	/* Equal bytes match: the stored form is normalised, so equal text has
-	 * nothing left to fold. */
-	if (memcmp(view->text, normalized, len) == 0)
-		return 1;
 	size_t i = 0;
 	while (view->text[i] == normalized[i])
 		i++;
