@@ -227,8 +227,8 @@ Test(alloc, real_maa_release_allocates_nothing)
 	snprintf(path, sizeof path, "%s/bench/cvm-3.json", dir);
 	char *policy = test_slurp(path, &policy_len);
 	if (token == NULL || store == NULL || policy == NULL) {
-		cr_log_info("alloc: skipped: the real MAA token, trust store or cvm-3 policy under %s "
-		            "was not found", dir);
+		test_skip("alloc: skipped: the real MAA token, trust store or cvm-3 policy under %s "
+		          "was not found", dir);
 		free(token);
 		free(store);
 		free(policy);
@@ -273,8 +273,8 @@ Test(alloc, real_maa_release_allocates_nothing)
 
 Test(alloc, releases_allocate_nothing)
 {
-	cr_log_info("alloc: skipped: AddressSanitizer supplies the allocator, so the counting "
-	            "allocator cannot replace it");
+	test_skip("alloc: skipped: AddressSanitizer supplies the allocator, so the counting "
+	          "allocator cannot replace it");
 }
 
 #endif

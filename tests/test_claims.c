@@ -13,6 +13,7 @@
 
 #include "claims.h"
 #include "skr.h"
+#include "tokens.h"
 
 /* Length of a string literal, counting embedded NUL bytes. */
 #define LIT(s) (s), (sizeof(s) - 1)
@@ -906,7 +907,7 @@ static char *read_corpus(const char *name, size_t *len)
 	snprintf(path, sizeof path, "%s/corpus/real/%s", shared ? shared : "../shared", name);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
+		test_skip("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
 		return NULL;
 	}
 	char *buf = malloc(1 << 20);

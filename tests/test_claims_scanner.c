@@ -19,6 +19,7 @@
 #include "claims.h"
 #include "claims_diff.h"
 #include "skr.h"
+#include "tokens.h"
 
 /* Length of a string literal, counting embedded NUL bytes. */
 #define LIT(s) (s), (sizeof(s) - 1)
@@ -411,7 +412,7 @@ Test(claims_scanner, decimal_comma_locale)
 	/* A locale whose decimal point is ',' stops strtod at the '.', so the
 	 * scanner retries with the locale's decimal point as jansson does. */
 	if (!setlocale(LC_NUMERIC, "de_DE.UTF-8")) {
-		cr_log_info("skipped: the de_DE.UTF-8 locale is not installed");
+		test_skip("skipped: the de_DE.UTF-8 locale is not installed");
 		return;
 	}
 	static const char json[] = "{\"a\": 1.5, \"b\": -2.25e1}";
@@ -800,7 +801,7 @@ Test(claims_scanner, real_payloads_agree)
 	snprintf(dir_path, sizeof dir_path, "%s/corpus/real", shared ? shared : "../shared");
 	DIR *dir = opendir(dir_path);
 	if (!dir) {
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", dir_path);
+		test_skip("skipped: %s not found (set SKR_SHARED to the shared directory)", dir_path);
 		return;
 	}
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "tokens.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1000,7 +1001,7 @@ Test(json_front, published_policies)
 	size_t count = 0;
 	char **names = list_files(dir, is_published_policy, &count);
 	if (!names) {
-		cr_log_info("skipped: %s not found (set SKR_SHARED)", dir);
+		test_skip("skipped: %s not found (set SKR_SHARED)", dir);
 		free(dir);
 		return;
 	}
@@ -1054,7 +1055,7 @@ Test(json_front, decision_case_policies)
 	size_t count = 0;
 	char **names = list_files(dir, is_case_folder, &count);
 	if (!names) {
-		cr_log_info("skipped: %s not found (set SKR_SHARED)", dir);
+		test_skip("skipped: %s not found (set SKR_SHARED)", dir);
 		free(dir);
 		return;
 	}

@@ -18,6 +18,7 @@
 #include "compiler.h"
 #include "lint.h"
 #include "skr.h"
+#include "tokens.h"
 
 #define LINT_GOLDEN_DIR "tests/lint"
 #define LINT_REGISTRY_FILE "data/maa-claims.json"
@@ -567,7 +568,7 @@ Test(lint_corpus, real_policies_show_only_known_findings)
 	snprintf(folder, sizeof folder, "%s/corpus/real", lint_shared_dir());
 	DIR *dir = opendir(folder);
 	if (!dir) {
-		cr_log_info("skipped: %s not found", folder);
+		test_skip("skipped: %s not found", folder);
 		return;
 	}
 	closedir(dir);
@@ -590,7 +591,7 @@ Test(lint_corpus, real_findings_point_at_the_mistake)
 	snprintf(path, sizeof path, "%s/corpus/real/docs-skr-examples-cvm-1.json", lint_shared_dir());
 	skr_diags diags;
 	if (check_file(path, &diags, NULL, NULL) < 0) {
-		cr_log_info("skipped: %s not found", path);
+		test_skip("skipped: %s not found", path);
 		return;
 	}
 	const skr_diag *d = find_warning(&diags, "lint-authority-region");
@@ -616,7 +617,7 @@ Test(lint_corpus, decision_cases_get_their_warnings)
 	snprintf(folder, sizeof folder, "%s/cases", lint_shared_dir());
 	DIR *dir = opendir(folder);
 	if (!dir) {
-		cr_log_info("skipped: %s not found", folder);
+		test_skip("skipped: %s not found", folder);
 		return;
 	}
 	closedir(dir);

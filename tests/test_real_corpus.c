@@ -56,7 +56,7 @@ Test(real_corpus, every_policy_compiles_or_fails_as_specified)
 	snprintf(folder, sizeof folder, "%s/corpus/real", shared_dir());
 	DIR *dir = opendir(folder);
 	if (!dir) {
-		cr_log_info("skipped: %s not found", folder);
+		test_skip("skipped: %s not found", folder);
 		return;
 	}
 	struct dirent *entry;
@@ -148,7 +148,7 @@ Test(real_corpus, checksum_fixed_mutants_are_rejected_or_run)
 	size_t len;
 	char *text = test_slurp(path, &len);
 	if (!text) {
-		cr_log_info("skipped: %s not found", path);
+		test_skip("skipped: %s not found", path);
 		return;
 	}
 	skr_buffer image = { NULL, 0 };

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,17 @@ char *test_read_example(const char *name, size_t *len)
 	return text;
 }
 
+void test_skip(const char *fmt, ...)
+{
+	char message[512];
+	va_list args;
+	va_start(args, fmt);
+	vsnprintf(message, sizeof message, fmt, args);
+	va_end(args);
+	cr_log_info("%s", message);
+	fprintf(stderr, "%s\n", message);
+}
+
 char *test_read_shared(const char *name, size_t *len)
 {
 	const char *shared = getenv("SKR_SHARED");
@@ -59,7 +71,7 @@ char *test_read_shared(const char *name, size_t *len)
 	snprintf(path, sizeof path, "%s/%s", shared && *shared ? shared : "../shared", name);
 	char *text = test_slurp(path, len);
 	if (text == NULL)
-		cr_log_info("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
+		test_skip("skipped: %s not found (set SKR_SHARED to the shared directory)", path);
 	return text;
 }
 

@@ -27,6 +27,11 @@ char *test_read_shared(const char *name, size_t *len);
  * reads its files. */
 char *test_read_real(const char *name, size_t *len);
 
+/* Reports a check that cannot run here, such as one that reads a missing
+ * ../shared, with printf-style arguments. The line goes to the runner's
+ * log and to stderr, which the runner shows without --verbose. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Loads the signing key examples/keys/NAME. */
 skr_signing_key *test_example_key(const char *name);
 
