@@ -11,6 +11,11 @@
 # Usage: tests/cli/valgrind.sh PATH/TO/skr
 set -uo pipefail
 
+if [ $# -ne 1 ] || [ ! -x "$1" ] || [ -d "$1" ]; then
+    echo "valgrind: ${1:-no program given}: not an executable file; usage: tests/cli/valgrind.sh PATH/TO/skr" >&2
+    echo "valgrind: build one first: ./zigw build -Dcpu=x86_64_v3 --prefix /tmp/skr-v3" >&2
+    exit 2
+fi
 SKR="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SHARED="${SKR_SHARED:-$ROOT/../shared}"

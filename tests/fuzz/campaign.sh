@@ -14,21 +14,47 @@
 #
 # Usage: tests/fuzz/campaign.sh MINUTES TARGET...
 #   FUZZ_BUILD_DIR=DIR   targets built by tests/fuzz/build.sh (default build-fuzz)
-#   FUZZ_WORK=DIR        corpora, logs and the summary (default fuzz-campaign)
+#   FUZZ_WORK=DIR        corpora, logs and the summary (default fuzz-campaign in
+#                        the repository, which git ignores)
 #   FUZZ_NICE=N          niceness of the runs (default 19)
 #   SKR_SHARED=DIR       the shared corpus, read in place (default ../shared)
 set -uo pipefail
 
-MINUTES="${1:?usage: tests/fuzz/campaign.sh MINUTES TARGET...}"
+USAGE="usage: tests/fuzz/campaign.sh MINUTES TARGET...  (MINUTES: whole CPU minutes per target)"
+[ $# -ge 2 ] || { echo "campaign: $USAGE" >&2; exit 2; }
+MINUTES="$1"
 shift
-[ $# -gt 0 ] || { echo "campaign: name at least one target" >&2; exit 2; }
+if ! [[ "$MINUTES" =~ ^[1-9][0-9]*$ ]]; then
+    echo "campaign: MINUTES must be a whole number above 0, not '$MINUTES'; $USAGE" >&2
+    exit 2
+fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 BUILD="${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 WORK="${FUZZ_WORK:-$ROOT/fuzz-campaign}"
 SHARED="${SKR_SHARED:-$ROOT/../shared}"
 TICKS="$(getconf CLK_TCK)"
+
+# Every name is checked before the first run starts, so a typo in the last
+# one does not end a campaign hours in.
+for target in "$@"; do
+    if [ ! -f "tests/fuzz/$target.c" ]; then
+        known="$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//' | paste -sd ' ')"
+        echo "campaign: no fuzz target '$target'; the targets are: $known" >&2
+        exit 2
+    fi
+    if [ ! -x "$BUILD/bin/$target" ]; then
+        echo "campaign: $BUILD/bin/$target not built; run tests/fuzz/build.sh first" >&2
+        exit 2
+    fi
+done
 mkdir -p "$WORK"
+
+# A run that this script started never outlives it: the fuzzer's own time
+# limit is days, because the CPU budget is what stops it.
+pid=""
+trap '[ -n "$pid" ] && kill -INT "$pid" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
 # The DER certificates of the real trust store, for fuzz_trust.
 if [ -f "$SHARED/corpus/real/trust-sharedweu.json" ] && [ ! -d "$WORK/certificates" ]; then
@@ -37,10 +63,6 @@ fi
 
 for target in "$@"; do
     bin="$BUILD/bin/$target"
-    if [ ! -x "$bin" ]; then
-        echo "campaign: $bin not found; run tests/fuzz/build.sh first" >&2
-        exit 2
-    fi
     dir="$WORK/$target"
     mkdir -p "$dir/corpus" "$dir/artifacts"
     run=$(find "$dir" -maxdepth 1 -name 'run-*.log' | wc -l)
@@ -63,7 +85,9 @@ for target in "$@"; do
     pid=$!
     cpu=0
     while kill -0 "$pid" 2>/dev/null; do
-        sleep 10
+        # Sleeps in the background and waits, so a signal stops the run at once.
+        sleep 10 &
+        wait $!
         if [ -r "/proc/$pid/stat" ]; then
             # Fields 14 and 15 of /proc/PID/stat are user and system time in
             # clock ticks. The command name in field 2 has no spaces here.
@@ -74,6 +98,7 @@ for target in "$@"; do
     done
     wait "$pid"
     rc=$?
+    pid=""
 
     status="$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -n1)"
     cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$status")"

@@ -25,6 +25,19 @@ OUT="${2:-$ROOT/build-fuzz}"
 SHARED="${SKR_SHARED:-$ROOT/../shared}"
 cd "$ROOT"
 
+if ! [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]]; then
+    echo "fuzz: SECONDS must be a whole number above 0, not '$SECONDS_PER_TARGET'" >&2
+    exit 2
+fi
+# Names are checked before the build, which takes a while.
+for target in ${FUZZ_TARGETS:-}; do
+    if [ ! -f "tests/fuzz/$target.c" ]; then
+        known="$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//' | paste -sd ' ')"
+        echo "fuzz: no fuzz target '$target' in FUZZ_TARGETS; the targets are: $known" >&2
+        exit 2
+    fi
+done
+
 if [ "${FUZZ_BUILD:-1}" != 0 ]; then
     bash tests/fuzz/build.sh "$OUT" || { echo "fuzz: 0 passed, 1 failed (build)"; exit 1; }
 fi
