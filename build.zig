@@ -89,6 +89,8 @@ pub fn build(b: *std.Build) void {
     const run_unit = b.addRunArtifact(tests);
     run_unit.setCwd(b.path("."));
     run_unit.addArgs(&.{ "--jobs", "2", "--short-filename" });
+    // Runner options after `--`, such as --filter or --verbose.
+    if (b.args) |args| run_unit.addArgs(args);
     run_unit.has_side_effects = true;
 
     const run_cli = b.addSystemCommand(&.{ "bash", "tests/cli/run.sh" });

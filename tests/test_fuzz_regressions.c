@@ -9,9 +9,8 @@
  * inside the input.
  *
  * Inputs of fuzz_lint start with one byte that picks the syntax (even:
- * JSON, odd: DSL), as in the fuzz target. Inputs whose bug is not fixed
- * yet wait in tests/fuzz/open/<target>/, in the same layout, and move here
- * with the fix.
+ * JSON, odd: DSL), as in the fuzz target. An input is added here together
+ * with the fix of what it found.
  */
 #include <criterion/criterion.h>
 
