@@ -19,8 +19,8 @@ char *test_slurp(const char *path, size_t *len);
 char *test_read_example(const char *name, size_t *len);
 
 /* Reads NAME below the shared directory (SKR_SHARED, default ../shared).
- * When it is missing, logs that the caller's check is skipped and returns
- * NULL: suites that read ../shared must pass without it. */
+ * A missing file is reported with test_skip and gives NULL, because suites
+ * that read ../shared must pass without it. */
 char *test_read_shared(const char *name, size_t *len);
 
 /* Reads corpus/real/NAME, the real published corpus, as test_read_shared

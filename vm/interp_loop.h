@@ -1,9 +1,9 @@
 /*
  * Body of the interpreter, included twice by interp.c inside a function:
  * with VM_TRACING 1 in run_traced, and with VM_TRACING 0 (the hot path, no
- * trace code at all) in skr_evaluate itself. Clang and GCC do not inline a
- * function that takes the address of its labels, so the hot loop is
- * written into its caller to save a call on every decision. The function
+ * trace code at all) in skr_evaluate itself. Clang does not inline a
+ * function that takes the address of its labels, even when told to, so the
+ * hot loop is written into its caller to save a call on every decision. The function
  * around it provides program, claims, issuer (an skr_authority_view *),
  * trace and result, and VM_RETURN leaves it.
  *

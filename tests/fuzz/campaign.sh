@@ -25,7 +25,7 @@ USAGE="usage: tests/fuzz/campaign.sh MINUTES TARGET...  (MINUTES: whole CPU minu
 MINUTES="$1"
 shift
 if ! [[ "$MINUTES" =~ ^[1-9][0-9]*$ ]]; then
-    echo "campaign: MINUTES must be a whole number above 0, not '$MINUTES'; $USAGE" >&2
+    echo "campaign: invalid MINUTES '$MINUTES': give whole CPU minutes above 0; $USAGE" >&2
     exit 2
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -40,7 +40,7 @@ TICKS="$(getconf CLK_TCK)"
 for target in "$@"; do
     if [ ! -f "tests/fuzz/$target.c" ]; then
         known="$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//' | paste -sd ' ')"
-        echo "campaign: no fuzz target '$target'; the targets are: $known" >&2
+        echo "campaign: fuzz target '$target' not found; the targets are: $known" >&2
         exit 2
     fi
     if [ ! -x "$BUILD/bin/$target" ]; then

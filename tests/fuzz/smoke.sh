@@ -26,14 +26,14 @@ SHARED="${SKR_SHARED:-$ROOT/../shared}"
 cd "$ROOT"
 
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]]; then
-    echo "fuzz: SECONDS must be a whole number above 0, not '$SECONDS_PER_TARGET'" >&2
+    echo "fuzz: invalid SECONDS '$SECONDS_PER_TARGET': give whole seconds above 0" >&2
     exit 2
 fi
 # Names are checked before the build, which takes a while.
 for target in ${FUZZ_TARGETS:-}; do
     if [ ! -f "tests/fuzz/$target.c" ]; then
         known="$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//' | paste -sd ' ')"
-        echo "fuzz: no fuzz target '$target' in FUZZ_TARGETS; the targets are: $known" >&2
+        echo "fuzz: fuzz target '$target' in FUZZ_TARGETS not found; the targets are: $known" >&2
         exit 2
     fi
 done
